@@ -1,0 +1,2 @@
+/* Stub: replaced by the configuration parser. */
+#include "config.h"

@@ -1,0 +1,3 @@
+/* Stub: replaced by the signal source implementation. */
+#include "config.h"
+#include "internal.h"

@@ -1,0 +1,5 @@
+/* Stub: selfpipe backend. */
+#include "config.h"
+#include <errno.h>
+#include <stddef.h>
+#include "internal.h"
