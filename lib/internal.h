@@ -33,7 +33,9 @@ void	vigil_log_(int level, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 
 /* lock.c */
+/* Like the public constructors, without initialising the library. */
 struct vigil_mutex *mutex_new_(unsigned int rank);
+struct vigil_cond *cond_new_(void);
 void	mutex_lock_(struct vigil_mutex *m);	/* aborts on a rank error */
 void	mutex_unlock_(struct vigil_mutex *m);
 /* Enter and leave the fork gate (shared side); calls nest per thread. */
@@ -49,6 +51,13 @@ void	vigil_debug_fail_next_start_(int err);
 
 /* pool.c: called by lock.c's child handler, after thread_atfork_child_. */
 void	pool_atfork_child_(void);
+
+/* sigsrc.c: shared by the signal source backends. */
+#define SIGSRC_NSIG	NSIG	/* one past the highest signal number */
+int	sigsrc_check_set_(const sigset_t *set);
+int	sigsrc_install_(const sigset_t *set, const struct sigaction *act,
+	    struct sigaction *old);
+void	sigsrc_restore_(const sigset_t *set, const struct sigaction *old);
 
 /* Monotonic time in milliseconds. */
 long long	now_ms_(void);

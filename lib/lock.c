@@ -287,9 +287,15 @@ mutex_unlock_(struct vigil_mutex *m)
 struct vigil_cond *
 vigil_cond_new(void)
 {
+	vigil_init_();
+	return cond_new_();
+}
+
+struct vigil_cond *
+cond_new_(void)
+{
 	struct vigil_cond *c;
 
-	vigil_init_();
 	if ((c = calloc(1, sizeof *c)) == NULL)
 		return NULL;
 	pthread_cond_init(&c->cv, &cond_attr);

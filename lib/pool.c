@@ -10,7 +10,9 @@
  * were running on the parent's workers, get a new notification descriptor
  * at the same number, and start workers again on the next submission. The
  * restart happens once: the first submitter sets `starting' under the pool
- * lock, and the others only queue.
+ * lock, and the others only queue. (If a worker forks from its job, that
+ * worker is the child's one thread and counts as its pool's one live
+ * worker, still running the job.)
  */
 #include "config.h"
 
@@ -136,9 +138,9 @@ vigil_pool_new(unsigned int nworkers)
 	STAILQ_INIT(&p->done);
 	if ((p->workers = calloc(nworkers, sizeof *p->workers)) == NULL ||
 	    (p->mu = mutex_new_(RANK_POOL)) == NULL ||
-	    (p->work_cv = vigil_cond_new()) == NULL ||
-	    (p->idle_cv = vigil_cond_new()) == NULL ||
-	    (p->start_cv = vigil_cond_new()) == NULL ||
+	    (p->work_cv = cond_new_()) == NULL ||
+	    (p->idle_cv = cond_new_()) == NULL ||
+	    (p->start_cv = cond_new_()) == NULL ||
 	    notify_open(&p->rfd, &p->wfd) == -1) {
 		int saved = errno;
 
@@ -225,11 +227,14 @@ start_workers(struct vigil_pool *p)
 	mutex_unlock_(p->mu);
 	for (i = 0; i < p->nworkers; i++) {
 		/* Handles of workers that did not survive a fork. */
-		if (p->workers[i] != NULL)
+		if (p->workers[i] != NULL && !vigil_thread_alive(p->workers[i])) {
 			vigil_thread_join(p->workers[i], NULL);
-		p->workers[i] = NULL;
+			p->workers[i] = NULL;
+		}
 	}
 	for (i = 0; i < p->nworkers; i++) {
+		if (p->workers[i] != NULL)
+			continue;
 		if (vigil_thread_create(&t, worker_main, p) == -1)
 			break;
 		p->workers[i] = t;
@@ -440,9 +445,13 @@ pool_atfork_child_(void)
 	int rfd, wfd;
 
 	LIST_FOREACH(p, &pools, entry) {
-		p->live = 0;
+		/*
+		 * A worker that forked from its job is that pool's one live
+		 * worker in the child, busy with that job.
+		 */
+		p->live = p == current_pool;
+		p->running = p == current_pool;
 		p->starting = 0;
-		p->running = 0;
 		p->notified = 0;
 		if (notify_open(&rfd, &wfd) == -1) {
 			vigil_log_(VIGIL_LOG_ERR, "pool: no notification "

@@ -105,7 +105,7 @@ thread_init_(void)
 {
 	/* Nothing can fail here in practice; if it does, abort loudly. */
 	if ((reg_mu = mutex_new_(RANK_REGISTRY)) == NULL ||
-	    (reg_cv = vigil_cond_new()) == NULL ||
+	    (reg_cv = cond_new_()) == NULL ||
 	    pthread_key_create(&foreign_key, foreign_exit) != 0)
 		abort();
 	main_tid = pthread_self();

@@ -181,7 +181,14 @@ int			 vigil_cond_broadcast(struct vigil_cond *c);
  * on a worker at the moment of the fork are the parent's: they are dropped
  * in the child and their done callbacks never run there. Completions not yet
  * dispatched are kept. vigil_pool_fd() keeps its number in the child but is a
- * new descriptor, not shared with the parent.
+ * new descriptor, not shared with the parent. If a job calls fork(), the
+ * child's one thread is that worker: its own pool counts it as the one live
+ * worker, still running that job (so it cannot vigil_pool_wait() on it), and
+ * it goes back to serving the pool if the job returns.
+ *
+ * fork() waits until every libvigil lock is free (as the C library's fork
+ * waits for malloc's locks): never hold a libvigil lock across a wait that
+ * depends on another process or on an unbounded event.
  */
 struct vigil_pool;
 typedef void	vigil_job_fn(void *arg);
