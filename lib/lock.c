@@ -32,6 +32,25 @@
 
 #include "internal.h"
 
+/*
+ * ThreadSanitizer keeps its own record of each lock, copied into the child
+ * with the rest of memory; re-initialising a lock there does not reset
+ * it. Under TSan only, say the old lock is gone before making a new one.
+ */
+#if defined(__SANITIZE_THREAD__)
+#define VIGIL_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define VIGIL_TSAN 1
+#endif
+#endif
+#ifdef VIGIL_TSAN
+#include <sanitizer/tsan_interface.h>
+#define TSAN_FORGET(addr)	__tsan_mutex_destroy((void *)(addr), 0)
+#else
+#define TSAN_FORGET(addr)	do { } while (0)
+#endif
+
 #define MAXHELD	32
 
 struct vigil_mutex {
@@ -487,6 +506,7 @@ atfork_child(void)
 		mine = __atomic_load_n(&m->owner, __ATOMIC_ACQUIRE) ==
 		    &owner_tag;
 		m->taken = 0;
+		TSAN_FORGET(&m->mu);
 		pthread_mutex_init(&m->mu, NULL);
 		if (mine)
 			pthread_mutex_lock(&m->mu);
@@ -496,11 +516,14 @@ atfork_child(void)
 	TAILQ_FOREACH(c, &conds, entry)
 		pthread_cond_init(&c->cv, &cond_attr);
 	gate_taken = 0;
+	TSAN_FORGET(&gate);
 	pthread_rwlock_init(&gate, NULL);
 	if (gate_depth > 0)
 		pthread_rwlock_rdlock(&gate);
 	forking = 0;
 	sweep_dead();
+	TSAN_FORGET(&list_mu);
+	TSAN_FORGET(&fork_mu);
 	pthread_mutex_init(&list_mu, NULL);
 	pthread_mutex_init(&fork_mu, NULL);
 	thread_atfork_child_();

@@ -385,6 +385,8 @@ vigil_pool_free(struct vigil_pool *p, int how)
 
 	if (p == NULL)
 		return;
+	if (current_pool == p)
+		abort();	/* freeing the pool from its own job */
 	mutex_lock_(pools_mu);
 	LIST_REMOVE(p, entry);
 	mutex_unlock_(pools_mu);
@@ -393,6 +395,11 @@ vigil_pool_free(struct vigil_pool *p, int how)
 	while (p->starting)
 		vigil_cond_wait(p->start_cv, p->mu);
 	p->stop = how == VIGIL_POOL_DISCARD ? 2 : 1;
+	if (how == VIGIL_POOL_DISCARD) {
+		/* Dropped at once: no worker can take them any more. */
+		free_jobs(&p->queue);
+		p->npending = 0;
+	}
 	vigil_cond_broadcast(p->work_cv);
 	mutex_unlock_(p->mu);
 	for (i = 0; i < p->nworkers; i++)

@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 
 #include "internal.h"
@@ -27,24 +28,33 @@ static const int sigsrc_refused[] = {
 	SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGABRT
 };
 
-/* 0 if set may be given to a source, -1 with EINVAL otherwise. */
+/*
+ * 0 if set may be given to a source, -1 with EINVAL otherwise: a refused
+ * signal, or one at or above SIGSRC_NSIG, which the backends never reach
+ * (FreeBSD's NSIG stops at 32 while its sigset_t holds 128 signals; such a
+ * signal would be unblocked by the self-pipe with no handler behind it).
+ */
 int
 sigsrc_check_set_(const sigset_t *set)
 {
 	size_t i;
+	int signo;
 
-	if (set == NULL) {
-		errno = EINVAL;
-		return -1;
-	}
+	if (set == NULL)
+		goto bad;
 	for (i = 0; i < sizeof sigsrc_refused / sizeof sigsrc_refused[0];
-	    i++) {
-		if (sigismember(set, sigsrc_refused[i]) == 1) {
-			errno = EINVAL;
-			return -1;
-		}
-	}
+	    i++)
+		if (sigismember(set, sigsrc_refused[i]) == 1)
+			goto bad;
+	for (signo = SIGSRC_NSIG; signo < (int)(sizeof *set * CHAR_BIT);
+	    signo++)
+		if (sigismember(set, signo) == 1)
+			goto bad;
 	return 0;
+
+bad:
+	errno = EINVAL;
+	return -1;
 }
 
 /*

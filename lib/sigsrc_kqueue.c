@@ -42,15 +42,15 @@
 
 #include "internal.h"
 
-#define KQ_EARLY_IDENT	1	/* the EVFILT_USER event for early signals */
+#define KQ_EARLY_IDENT	1	/* EVFILT_USER ident: early signals */
 
 struct vigil_sigsrc {
-	int			kq;
-	pid_t			owner;
-	sigset_t		set;	/* the signals reported */
-	sigset_t		ign;	/* those set to SIG_IGN: all but SIGCHLD */
-	sigset_t		early;	/* pending at creation, not yet read */
-	struct sigaction	old[SIGSRC_NSIG];
+	int		 kq;
+	pid_t		 owner;
+	sigset_t	 set;	/* the signals reported */
+	sigset_t	 ign;	/* those given SIG_IGN: all but SIGCHLD */
+	sigset_t	 early;	/* pending at creation, not yet read */
+	struct sigaction old[SIGSRC_NSIG];
 };
 
 static int

@@ -33,8 +33,9 @@
  * closes only the child's copies and restores the child's dispositions,
  * after which the child may make its own source.
  *
- * Thread safety: vigil_sigsrc_new() and _free() may be called from any
- * thread (the one that reads); one thread reads a source.
+ * Thread safety: one thread reads a source, and it is the thread that calls
+ * vigil_sigsrc_new() and vigil_sigsrc_free(), since the mask they change is
+ * that thread's.
  */
 #include "config.h"
 
@@ -75,13 +76,15 @@ struct vigil_sigsrc {
  * waits for sp_active to drop before the pipe is closed, so the handler
  * never writes to a closed (or reused) descriptor.
  */
-static _Atomic int	sp_busy;		/* a source exists */
-static _Atomic pid_t	sp_owner;		/* its process; 0 while none */
+static _Atomic int	sp_busy;	/* a source exists */
+static _Atomic pid_t	sp_owner;	/* its process; 0 while none */
 static _Atomic int	sp_wfd = -1;
-static _Atomic int	sp_active;		/* handlers running */
+static _Atomic int	sp_active;	/* handlers running */
+/* Signals whose record a full pipe dropped, and "one of them is set". */
+static _Atomic int	sp_overflow[SIGSRC_NSIG];
 static _Atomic int	sp_overflow_any;
-static _Atomic int	sp_overflow[SIGSRC_NSIG];	/* dropped by a full pipe */
-static struct sigaction	sp_old[SIGSRC_NSIG];	/* dispositions before _new() */
+/* The dispositions before vigil_sigsrc_new(). */
+static struct sigaction	sp_old[SIGSRC_NSIG];
 
 /* Append the signal to the pipe; on a full pipe, flag it instead. */
 static void
@@ -104,8 +107,9 @@ sp_record(int signo, const siginfo_t *info)
 	 */
 	atomic_store(&sp_overflow[signo], 1);
 	atomic_store(&sp_overflow_any, 1);
-	if (write(fd, &r, sizeof r) == -1)
-		return;
+	if (write(fd, &r, sizeof r) == -1) {
+		/* Still full: the reader finds the flag once it drains. */
+	}
 }
 
 /*

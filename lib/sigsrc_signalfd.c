@@ -29,7 +29,7 @@
 
 struct vigil_sigsrc {
 	int	fd;
-	pid_t	owner;		/* the process that made the source */
+	pid_t	owner;		/* the process that made it */
 };
 
 struct vigil_sigsrc *

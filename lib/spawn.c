@@ -106,8 +106,8 @@ struct vigil_spawnattr {
 	struct spawn_rlimit	  rlimits[RLIM_NLIMITS];
 	size_t			  nrlimits;
 
-	int			  fds[SPAWN_FD_MAX];	/* child fd -> parent fd */
-	int			  maxfd;		/* highest placed, or -1 */
+	int			  fds[SPAWN_FD_MAX];	/* child -> parent */
+	int			  maxfd;	/* highest placed, or -1 */
 };
 
 /*
@@ -118,9 +118,9 @@ struct vigil_spawnattr {
 struct spawn_plan {
 	const struct vigil_spawnattr *a;
 	char *const	*envp;
-	int		 src[SPAWN_FD_MAX];	/* child fd -> temporary, or -1 */
-	int		 maxfd;			/* highest target, >= 2 */
-	int		 devnull;		/* temporary on /dev/null, or -1 */
+	int		 src[SPAWN_FD_MAX];	/* child fd -> temporary */
+	int		 maxfd;		/* highest target, >= 2 */
+	int		 devnull;	/* temporary on /dev/null, or -1 */
 
 	/* vfork path only. */
 	char		**cand;		/* PATH candidates, or NULL: argv[0] */
@@ -402,18 +402,19 @@ plan_fds(struct spawn_plan *p)
 	min = p->maxfd + 1;
 	for (fd = 0; fd <= p->maxfd; fd++)
 		p->src[fd] = -1;
-	if (a->fds[0] == -1 || a->fds[1] == -1 || a->fds[2] == -1) {
-		if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1 ||
-		    (p->devnull = move_above(fd, min)) == -1)
+	/* Sources first: /dev/null could take the number of a stale one. */
+	for (fd = 0; fd <= p->maxfd; fd++)
+		if (a->fds[fd] != -1 &&
+		    (p->src[fd] = dup_above(a->fds[fd], min)) == -1)
 			return -1;
-	}
-	for (fd = 0; fd <= p->maxfd; fd++) {
-		if (a->fds[fd] != -1) {
-			if ((p->src[fd] = dup_above(a->fds[fd], min)) == -1)
-				return -1;
-		} else if (fd <= 2)
+	if (a->fds[0] != -1 && a->fds[1] != -1 && a->fds[2] != -1)
+		return 0;
+	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1 ||
+	    (p->devnull = move_above(fd, min)) == -1)
+		return -1;
+	for (fd = 0; fd <= 2; fd++)
+		if (p->src[fd] == -1)
 			p->src[fd] = p->devnull;
-	}
 	return 0;
 }
 
@@ -678,6 +679,36 @@ mask_set(const sigset_t *set)
 #endif
 #endif
 
+/*
+ * Every signal to SIG_DFL (KILL and STOP give EINVAL, which is fine). On
+ * Linux through the system call: glibc's sigaction() refuses its internal
+ * signals 32 and 33, and a process started by glibc's posix_spawn (make,
+ * for one) has them ignored, which execve would pass on to the child. An
+ * all-zero kernel sigaction is SIG_DFL with no flags and an empty mask in
+ * every architecture's layout (sparc and alpha take other arguments).
+ */
+#if defined(__linux__) && defined(SYS_rt_sigaction) && \
+    !defined(__sparc__) && !defined(__alpha__)
+#define SPAWN_RAW_SIGACTION	1
+#endif
+
+static void
+child_signals(const struct spawn_plan *p)
+{
+#ifdef SPAWN_RAW_SIGACTION
+	static const unsigned long ksa_dfl[8];
+#endif
+	int sig;
+
+	for (sig = 1; sig < SPAWN_NSIG; sig++) {
+#ifdef SPAWN_RAW_SIGACTION
+		syscall(SYS_rt_sigaction, sig, ksa_dfl, NULL, SPAWN_NSIG / 8);
+#else
+		sigaction(sig, &p->dfl, NULL);
+#endif
+	}
+}
+
 /* Switch to the attributes' user, groups first; 0 or an errno. */
 static int
 child_creds(const struct spawn_plan *p)
@@ -768,11 +799,9 @@ child_setup(const struct spawn_plan *p)
 {
 	const struct vigil_spawnattr *a = p->a;
 	size_t i;
-	int sig, e;
+	int e;
 
-	/* Signals the system refuses (KILL, STOP, glibc's own) give EINVAL. */
-	for (sig = 1; sig < SPAWN_NSIG; sig++)
-		sigaction(sig, &p->dfl, NULL);
+	child_signals(p);
 	if (!(a->flags & VIGIL_SPAWN_NOSETSID)) {
 		if (setsid() == -1)
 			return errno;

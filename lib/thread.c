@@ -38,7 +38,6 @@ struct vigil_thread {
 	int			 err;	/* start-up failure */
 	void			*(*fn)(void *);
 	void			*arg;
-	void			*ret;
 	int			 listed;
 	TAILQ_ENTRY(vigil_thread) entry;
 };
@@ -140,6 +139,7 @@ static void *
 trampoline(void *p)
 {
 	struct vigil_thread *t = p;
+	void *ret;
 	int err;
 
 	err = __atomic_exchange_n(&fail_next_start, 0, __ATOMIC_RELAXED);
@@ -158,9 +158,10 @@ trampoline(void *p)
 	mutex_unlock_(reg_mu);
 
 	pthread_cleanup_push(thread_exit_cb, t);
-	t->ret = t->fn(t->arg);
+	ret = t->fn(t->arg);
 	pthread_cleanup_pop(1);
-	return NULL;
+	/* t may be gone now (detached); pthread_join() gets ret. */
+	return ret;
 }
 
 /*
@@ -243,6 +244,7 @@ vigil_thread_create(struct vigil_thread **tp, void *(*fn)(void *), void *arg)
 int
 vigil_thread_join(struct vigil_thread *t, void **retp)
 {
+	void *ret = NULL;
 	int dead;
 
 	if (retp != NULL)
@@ -254,11 +256,12 @@ vigil_thread_join(struct vigil_thread *t, void **retp)
 	mutex_lock_(reg_mu);
 	dead = t->state == T_DEAD;
 	mutex_unlock_(reg_mu);
+	/* pthread_join gives the value of a return or of pthread_exit(). */
 	if (!dead)
-		pthread_join(t->tid, NULL);
+		pthread_join(t->tid, &ret);
 	mutex_lock_(reg_mu);
 	if (!dead && retp != NULL)
-		*retp = t->ret;
+		*retp = ret;
 	t->has_handle = 0;
 	maybe_free(t);
 	mutex_unlock_(reg_mu);

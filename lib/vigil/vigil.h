@@ -70,7 +70,8 @@ int	vigil_block_signals(sigset_t *old);
  * the mask is set by the creator, never by the new thread.
  *
  * A thread not created by libvigil (a "foreign" thread) gets a record on its
- * first call into the library; the record goes away when the thread exits.
+ * call to vigil_thread_self() (which any libvigil function that needs to
+ * know the calling thread makes); the record goes away when it exits.
  *
  * After fork(), in the child, only the forking thread is alive: it becomes
  * the registry's main thread (even if it was foreign), vigil_thread_count()
@@ -144,9 +145,13 @@ struct vigil_cond;
 struct vigil_mutex	*vigil_mutex_new(unsigned int rank);
 /* Free an unlocked mutex. */
 void			 vigil_mutex_free(struct vigil_mutex *m);
-/* Returns 0, or -1 with EDEADLK when the rank order would be broken. */
+/*
+ * Returns 0, or -1 with EDEADLK when the rank order would be broken (the
+ * caller holds a lock of this rank or higher, this one included), ENOLCK
+ * when the caller already holds 30 libvigil locks.
+ */
 int			 vigil_mutex_lock(struct vigil_mutex *m);
-/* Returns 0, or -1 with EBUSY if the lock is held. */
+/* Returns 0, or -1 with EBUSY if the lock is held, or as vigil_mutex_lock. */
 int			 vigil_mutex_trylock(struct vigil_mutex *m);
 /* Returns 0, or -1 with EPERM if the calling thread does not hold it. */
 int			 vigil_mutex_unlock(struct vigil_mutex *m);
@@ -209,8 +214,10 @@ int	vigil_pool_submit(struct vigil_pool *p, vigil_job_fn *fn,
 	    vigil_job_fn *done, void *arg);
 
 /*
- * Wait until every job submitted so far has run (done callbacks are not
- * dispatched by this call). Must not be called from a job (EDEADLK).
+ * Wait until the queue is empty and no job runs (done callbacks are not
+ * dispatched by this call); jobs submitted meanwhile by other threads are
+ * waited for too. -1 with EDEADLK from a job of this pool, EAGAIN if jobs
+ * are queued and no worker could be started.
  */
 int	vigil_pool_wait(struct vigil_pool *p);
 
@@ -302,7 +309,10 @@ int	vigil_spawnattr_set_flags(struct vigil_spawnattr *a, int flags);
  */
 int	vigil_spawn(const struct vigil_spawnattr *a, pid_t *pidp, int *pidfdp);
 
-/* "posix_spawn" or "vfork": the path the last call in this thread took. */
+/*
+ * "posix_spawn" or "vfork": the path the last call in this thread took;
+ * "none" before its first spawn.
+ */
 const char	*vigil_spawn_last_path(void);
 
 /* ---------------------------------------------------------------------

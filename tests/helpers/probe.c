@@ -51,15 +51,16 @@ struct report_opts {
 };
 
 /*
- * Sanitizer runtimes install handlers for the fault signals, which would
- * show in sigcgt; the probe must report only what it inherited.
+ * Sanitizer runtimes install handlers for the fault signals (which would
+ * show in sigcgt) and lower RLIMIT_CORE (which would hide the limit we were
+ * given); the probe must report only what it inherited.
  */
 const char	*__asan_default_options(void);
 const char	*__tsan_default_options(void);
 const char	*__ubsan_default_options(void);
 
 #define SAN_OPTIONS "handle_segv=0:handle_sigbus=0:handle_sigfpe=0:" \
-	"handle_sigill=0:handle_abort=0:handle_sigtrap=0"
+	"handle_sigill=0:handle_abort=0:handle_sigtrap=0:disable_coredump=0"
 
 const char *
 __asan_default_options(void)

@@ -114,11 +114,19 @@ job_block(void *arg)
 		abort();
 }
 
+static void *
+free_discard(void *arg)
+{
+	vigil_pool_free(arg, VIGIL_POOL_DISCARD);
+	return NULL;
+}
+
 /* DRAIN runs queued jobs before freeing; DISCARD drops them. */
 static void
 t_free_drain_discard(void)
 {
 	struct vigil_pool *p;
+	struct vigil_thread *t;
 	int i;
 
 	CHECK_OK(pipe(hold));
@@ -132,13 +140,16 @@ t_free_drain_discard(void)
 	CHECK_EQ(ran, 10);
 	CHECK_EQ(done_ran, 0);	/* completions are not dispatched by free */
 
+	/* DISCARD: free runs on another thread while a job still blocks. */
 	p = vigil_pool_new(1);
 	CHECK_OK(vigil_pool_submit(p, job_block, NULL, NULL));
 	for (i = 0; i < 10; i++)
 		CHECK_OK(vigil_pool_submit(p, job_count, done_count, NULL));
 	CHECK(WAIT_FOR(vigil_pool_pending(p) == 10, 2000));
+	CHECK_OK(vigil_thread_create(&t, free_discard, p));
+	CHECK(WAIT_FOR(vigil_pool_pending(p) == 0, 2000));
 	CHECK_EQ(write(hold[1], "x", 1), 1);
-	vigil_pool_free(p, VIGIL_POOL_DISCARD);
+	CHECK_OK(vigil_thread_join(t, NULL));
 	CHECK_EQ(ran, 10);
 	CHECK_EQ(done_ran, 0);
 }

@@ -33,9 +33,9 @@
 #include "tap.h"
 
 #define WAIT_MS		5000	/* for something that must happen */
-#define MAXSIG		129	/* above any signal number (FreeBSD: 128) */
+#define MAXSIG		129	/* above any signo (FreeBSD: 128) */
 
-static _Atomic int	poll_eintr;	/* poll() calls a handler interrupted */
+static _Atomic int	poll_eintr;	/* polls a handler interrupted */
 
 /* The kernel's id of the calling thread. */
 static long
@@ -243,7 +243,8 @@ t_invalid_sets(void)
 		set = mkset(SIGUSR1, bad[i], 0);
 		errno = 0;
 		s = vigil_sigsrc_new(&set);
-		CHECKF(s == NULL && errno == EINVAL, "signal %d accepted", bad[i]);
+		CHECKF(s == NULL && errno == EINVAL, "signal %d accepted",
+		    bad[i]);
 	}
 	/* Nothing was installed, unblocked or left busy. */
 	CHECK_OK(sigaction(SIGUSR1, NULL, &sa));
@@ -398,7 +399,7 @@ t_one_selfpipe(void)
 
 /* --------------------------------------------------------------------- */
 
-static int	old_runs;	/* runs of the handler in place before _new() */
+static int	old_runs;	/* runs of the handler from before _new() */
 
 static void
 old_handler(int signo)
@@ -457,7 +458,7 @@ t_free_restores(void)
  */
 static struct sigaction	chained[MAXSIG];
 static long		main_tid;
-static _Atomic long	wrong_tid;	/* a thread other than main ran it */
+static _Atomic long	wrong_tid;	/* not main, yet it ran the spy */
 static _Atomic int	spy_runs;
 
 static void
@@ -654,7 +655,8 @@ t_fork(void)
 		_exit(fork_child(s));
 	status = wait_child(pid);
 	CHECKF(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	    "child failed at step %d (status %#x)", WEXITSTATUS(status), status);
+	    "child failed at step %d (status %#x)", WEXITSTATUS(status),
+	    status);
 	/*
 	 * The child has ended, so whatever it wrote is in the pipe by now: a
 	 * poll that does not wait is enough to see that nothing is there.

@@ -235,6 +235,7 @@ static void
 t_detach_and_exit(void)
 {
 	struct vigil_thread *t;
+	void *ret;
 	int i;
 
 	for (i = 0; i < 20; i++) {
@@ -242,7 +243,8 @@ t_detach_and_exit(void)
 		CHECK_OK(vigil_thread_detach(t));
 	}
 	CHECK_OK(vigil_thread_create(&t, exit_early, NULL));
-	CHECK_OK(vigil_thread_join(t, NULL));
+	CHECK_OK(vigil_thread_join(t, &ret));
+	CHECK(ret == (void *)7);
 	CHECK(WAIT_FOR(vigil_thread_count() == 1, 5000));
 }
 
