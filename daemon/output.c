@@ -450,7 +450,7 @@ output_pause(void)
 static int
 output_full(void)
 {
-	if (1)
+	if (flushing)
 		return 0;
 	if (queued > QUEUE_HIGH)
 		output_pause();

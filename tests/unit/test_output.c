@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,7 @@ static struct capture	 cap2 = { -1, NULL, 0, 0 };
 static int		 saved[3] = { -1, -1, -1 };
 static int		 drain1 = 1;	/* read cap1 while the loop turns */
 static size_t		 max_queued;
+static pid_t		 writers[2];	/* killed if the case fails */
 
 /* Put descriptors 1 and 2 back as the runner gave them. */
 static void
@@ -58,16 +60,28 @@ restore_stdio(void)
 			dup2(saved[fd], fd);
 }
 
+/* Before failing: no writer left blocked on a pipe, messages seen. */
+static void
+fail_cleanup(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof writers / sizeof writers[0]; i++)
+		if (writers[i] > 0)
+			kill(writers[i], SIGKILL);
+	restore_stdio();
+}
+
 #define OK(c) do {							\
 	if (!(c)) {							\
-		restore_stdio();					\
+		fail_cleanup();						\
 		tap_fail_(__FILE__, __LINE__, "check failed: %s", #c);	\
 	}								\
 } while (0)
 #define OK_EQ(a, b) do {						\
 	long long a_ = (long long)(a), b_ = (long long)(b);		\
 	if (a_ != b_) {							\
-		restore_stdio();					\
+		fail_cleanup();						\
 		tap_fail_(__FILE__, __LINE__, "%s == %lld, expected %lld", \
 		    #a, a_, b_);					\
 	}								\
@@ -233,7 +247,7 @@ expect_cap1(const char *s)
 	OK(run_until(idle_cond, NULL, 10000));
 	drain(&cap1);
 	if (cap1.len != n || memcmp(cap1.buf, s, n) != 0) {
-		restore_stdio();
+		fail_cleanup();
 		tap_fail_(__FILE__, __LINE__, "got \"%.*s\", expected \"%s\"",
 		    (int)cap1.len, cap1.buf, s);
 	}
@@ -277,7 +291,7 @@ expect_ring(struct ring *r, size_t n, const char *s)
 
 	ring_foreach(r, n, collect_cb, &c);
 	if (c.len != strlen(s) || memcmp(c.buf, s, c.len) != 0) {
-		restore_stdio();
+		fail_cleanup();
 		tap_fail_(__FILE__, __LINE__, "ring \"%.*s\", expected \"%s\"",
 		    (int)c.len, c.buf, s);
 	}
@@ -331,17 +345,27 @@ expect_add(struct capture *c, const char *name, const char *line, size_t len)
 	} while (len > 0);
 }
 
-/* A child that writes nlines lines of writer id to fd, then exits. */
+/*
+ * A child that writes nlines lines of writer id to fd, then exits. It keeps
+ * no other descriptor: not the read end of its pipe (it would never see
+ * EPIPE if the case died), nor the runner's.
+ */
 static pid_t
 spawn_writer(int fd, int id, size_t nlines, int longs)
 {
 	static char buf[16384];
 	size_t i, len;
 	pid_t pid;
+	int n;
 
 	OK((pid = fork()) != -1);
-	if (pid != 0)
+	if (pid != 0) {
+		writers[id] = pid;
 		return pid;
+	}
+	for (n = 3; n < 1024; n++)
+		if (n != fd)
+			close(n);
 	for (i = 0; i < nlines; i++) {
 		len = gen_line(id, i, longs, buf);
 		buf[len] = '\n';
@@ -353,9 +377,12 @@ spawn_writer(int fd, int id, size_t nlines, int longs)
 static void
 reap(pid_t pid)
 {
-	int status;
+	int status, i;
 
 	OK(waitpid(pid, &status, 0) == pid);
+	for (i = 0; i < 2; i++)
+		if (writers[i] == pid)
+			writers[i] = 0;
 	OK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
