@@ -52,13 +52,6 @@
 #define RING_HDR	sizeof(uint32_t)
 
 /*
- * Not in vigild.h yet: bytes queued or being written (all destinations),
- * and bytes dropped because a destination refused them (EPIPE, EBADF...).
- */
-size_t	output_queued_bytes(void);
-size_t	output_dropped_bytes(void);
-
-/*
  * The ring keeps lines in chunks; each line is a 32-bit length (unaligned,
  * read with memcpy) followed by its bytes. Lines are dropped from the head
  * of the first chunk, which is freed once empty.
@@ -77,7 +70,7 @@ struct ring {
 	size_t			 nlines;
 	size_t			 bytes;		/* sum of len + 1 (newline) */
 	unsigned int		 refs;		/* outputs appending to it */
-	int			 orphan;	/* ring_free() while referenced */
+	int			 orphan;	/* ring_free()d while in use */
 };
 
 struct dest;
@@ -139,6 +132,7 @@ static int		 paused;	/* pipes not being read */
 static int		 flushing;	/* in output_flush_all: no limit */
 static int		 submit_warned;
 static struct event	*retry_ev;
+static void		(*ring_hook)(struct ring *, const char *, size_t);
 
 static void	output_resume(void);
 
@@ -245,6 +239,14 @@ ring_append(struct ring *r, const char *line, size_t len)
 			break;
 		ring_drop(r);
 	}
+	if (ring_hook != NULL)
+		ring_hook(r, line, len);
+}
+
+void
+ring_set_hook(void (*fn)(struct ring *, const char *, size_t))
+{
+	ring_hook = fn;
 }
 
 /*
@@ -402,8 +404,9 @@ dest_kick(struct dest *d)
 	TAILQ_REMOVE(&d->queue, b, entry);
 	batch_prepare(d, b);
 	d->inflight = b;
-	if (vd.pool != NULL &&
-	    vigil_pool_submit(vd.pool, batch_job, batch_done_cb, b) == 0) {
+	if (vd.pool == NULL)
+		errno = EINVAL;
+	else if (vigil_pool_submit(vd.pool, batch_job, batch_done_cb, b) == 0) {
 		submit_warned = 0;
 		return;
 	}

@@ -12,6 +12,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +35,9 @@ struct retired {
 static TAILQ_HEAD(, retired) retired = TAILQ_HEAD_INITIALIZER(retired);
 static struct event	*sweep_ev;
 static int		 in_progress;
+/* What reload_errors() returns, set only while a done callback runs. */
+static const char *const *done_errors;
+static size_t		 done_nerrors;
 
 /* On a worker: parse and check. Touches nothing shared. */
 static void
@@ -116,11 +120,24 @@ keep_fixed_keys(struct config *ncf, const struct config *ocf)
 static void
 switch_conf(struct svc *s, const struct service_conf *nsc)
 {
+	char name[sizeof s->name];
+
 	if (nsc->start_burst != s->conf->start_burst) {
 		free(s->start_times);
 		s->start_times = xcalloc(nsc->start_burst + 1,
 		    sizeof *s->start_times);
 		s->nstarts = 0;
+	}
+	/*
+	 * From one instance to several or back, instance 0 changes its
+	 * name ("web" <-> "web:0"): keep it as the new file names it, or it
+	 * would run (VIGIL_SERVICE, logs, targets) under a name that no
+	 * longer exists. Its instances changed, so it restarts anyway.
+	 */
+	config_instance_name(nsc, s->instance, name, sizeof name);
+	if (strcmp(name, s->name) != 0) {
+		log_svc(LOG_LEVEL_INFO, s->name, "renamed %s", name);
+		snprintf(s->name, sizeof s->name, "%s", name);
 	}
 	s->conf = nsc;
 }
@@ -198,11 +215,39 @@ reload_apply(void *arg)
 	} else
 		apply(j->cf);
 	notify_systemd("READY=1");
-	if (j->done != NULL)
+	if (j->done != NULL) {
+		done_errors = (const char *const *)j->diag.errors;
+		done_nerrors = j->diag.nerrors;
 		j->done(j->cf != NULL, j->arg);
+		done_errors = NULL;
+		done_nerrors = 0;
+	}
 	config_diag_clear(&j->diag);
 	free(j->path);
 	free(j);
+}
+
+const char *const *
+reload_errors(size_t *n)
+{
+	*n = done_nerrors;
+	return done_errors;
+}
+
+/* The reload cannot run: tell done at once, with why. */
+static void
+reload_refuse(void (*done)(int, void *), void *arg, const char *why)
+{
+	const char *errs[1];
+
+	if (done == NULL)
+		return;
+	errs[0] = why;
+	done_errors = errs;
+	done_nerrors = 1;
+	done(0, arg);
+	done_errors = NULL;
+	done_nerrors = 0;
 }
 
 void
@@ -210,10 +255,13 @@ reload_start(void (*done)(int ok, void *arg), void *arg)
 {
 	struct reload_job *j;
 
-	if (vd.shutting_down)
+	if (vd.shutting_down) {
+		reload_refuse(done, arg, "vigild is shutting down");
 		return;
+	}
 	if (in_progress) {
 		log_info("reload already in progress");
+		reload_refuse(done, arg, "a reload is already in progress");
 		return;
 	}
 	j = xcalloc(1, sizeof *j);
@@ -227,5 +275,6 @@ reload_start(void (*done)(int ok, void *arg), void *arg)
 		in_progress = 0;
 		free(j->path);
 		free(j);
+		reload_refuse(done, arg, "cannot queue the parse");
 	}
 }

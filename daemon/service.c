@@ -7,7 +7,9 @@
  *             stop, or a start waiting for its dependencies (reason says so)
  *   starting  running, not ready yet (readiness, or min_uptime for none)
  *   running   running and ready
- *   stopping  stop signal sent to the group; SIGKILL after stop_timeout
+ *   stopping  stop signal sent to the group (SIGTERM to what is left of
+ *             it after the main process exited); SIGKILL after
+ *             stop_timeout
  *   backoff   ended; waiting restart_delay (doubled per quick failure,
  *             with +-10% jitter) before starting again
  *   exited    ended and not restarted (policy, or success under on-failure)
@@ -21,6 +23,7 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -328,6 +331,26 @@ note_start(struct svc *s)
 		s->start_times[s->nstarts++ % burst] = now_ms();
 }
 
+/*
+ * -> fatal, naming what failed. The spawn's errno does not say whether the
+ * exec or the chdir before it failed, and "cannot execute /bin/true: No
+ * such file or directory" for a missing directory sends the operator the
+ * wrong way: look at the directory (only on this failure path).
+ */
+static void
+spawn_failed(struct svc *s, int err)
+{
+	const char *dir = s->conf->directory;
+	struct stat st;
+
+	if (dir != NULL && (stat(dir, &st) == -1 || !S_ISDIR(st.st_mode)))
+		set_state(s, SVC_FATAL, "cannot change to directory %s: %s",
+		    dir, strerror(err));
+	else
+		set_state(s, SVC_FATAL, "cannot execute %s: %s",
+		    s->conf->argv[0], strerror(err));
+}
+
 /* Spawn the program: -> starting, or fatal if it cannot be executed. */
 static void
 spawn_run(struct svc *s)
@@ -406,8 +429,7 @@ fail:
 	s->out = s->err = NULL;
 	s->notify = NULL;
 	s->pid = 0;
-	set_state(s, SVC_FATAL, "cannot execute %s: %s", sc->argv[0],
-	    strerror(saved));
+	spawn_failed(s, saved);
 	deps_changed();
 }
 
@@ -481,9 +503,15 @@ after_run(struct svc *s, int failed_start)
 {
 	const struct service_conf *sc = s->conf;
 	char what[96];
-	int64_t ran = now_ms() - s->started_ms, delay;
+	int64_t ran, delay;
 	int success, restart;
 
+	/*
+	 * The run ended when the main process exited or a stop began, not
+	 * when the rest of its group was finally gone.
+	 */
+	ran = (s->state == SVC_STOPPING ? s->state_ms : now_ms()) -
+	    s->started_ms;
 	describe_exit(what, sizeof what, s);
 	if (failed_start)
 		snprintf(what, sizeof what, "readiness timeout");
@@ -504,7 +532,15 @@ after_run(struct svc *s, int failed_start)
 		set_state(s, SVC_FATAL, "%s; start limit of %u in %.1f s hit",
 		    what, sc->start_burst, sc->start_interval_ms / 1000.0);
 	else {
-		delay = s->quick_failures > 0 ? backoff_delay(s) : 0;
+		/*
+		 * Every restart waits restart_delay at least, after a stable
+		 * run too (vigild.conf(5): "the first delay before a
+		 * restart", as systemd's RestartSec): a stable run only
+		 * starts the doubling over. Restarting at once after it made
+		 * a service that dies just after min_uptime respawn with no
+		 * pause at all.
+		 */
+		delay = backoff_delay(s);
 		s->restarts++;
 		if (delay == 0) {
 			set_state(s, SVC_BACKOFF, "%s; restarting now", what);
@@ -517,10 +553,17 @@ after_run(struct svc *s, int failed_start)
 		arm_timer(s, delay);
 	}
 	s->pid = 0;
+	/*
+	 * A restart (reload, operator) asked for before a shutdown began
+	 * ends with the stop: starting it again now would spawn a service
+	 * in the middle of the shutdown, only to stop it at once.
+	 */
 	if (s->restart_after_stop && s->state == SVC_STOPPED) {
 		s->restart_after_stop = 0;
-		s->want_start = 1;
-		try_start(s);
+		if (!vd.shutting_down) {
+			s->want_start = 1;
+			try_start(s);
+		}
 	}
 }
 
@@ -569,7 +612,14 @@ act_stop_idle(struct svc *s)
 		snprintf(s->reason, sizeof s->reason, "stopped");
 }
 
-/* The main process was reaped while it was wanted. */
+/*
+ * The main process was reaped while it was wanted. If the rest of its
+ * process group lives on, the run is not over: the leftovers get SIGTERM
+ * (vigild(8)) and, as in any stop, SIGKILL after stop_timeout, and the
+ * policy decides once the group is gone (GONE in stopping). Only asking
+ * them to go left a member that ignores SIGTERM running unsupervised,
+ * beside the next run and after vigild's own exit.
+ */
 static void
 act_exit(struct svc *s)
 {
@@ -578,15 +628,27 @@ act_exit(struct svc *s)
 	disarm_timer(s);
 	end_run(s);
 	if (group_alive(s)) {
-		/* Leftovers of a dead service: ask them to go, do not wait. */
 		describe_exit(what, sizeof what, s);
-		log_svc(LOG_LEVEL_INFO, s->name, "%s; sending SIGTERM to the "
-		    "rest of its process group", what);
+		s->failed_start = 0;
+		set_state(s, SVC_STOPPING, "%s; sending SIGTERM to the rest of "
+		    "its process group", what);
 		svc_signal(s, SIGTERM);
 		svc_signal(s, SIGCONT);
+		arm_timer(s, s->conf->stop_timeout_ms);
+		return;
 	}
 	after_run(s, 0);
 	deps_changed();
+}
+
+/*
+ * Stopping on its own (leftovers of an exit, a readiness timeout) when a
+ * stop is asked: end in stopped, not in a restart.
+ */
+static void
+act_stop_stopping(struct svc *s)
+{
+	s->want_stop = 1;
 }
 
 /* Stopping: the main process was reaped; wait for the group. */
@@ -675,7 +737,7 @@ static svc_action *const table[SVC_NSTATES][EV_NEVENTS] = {
 			  act_none,	act_ready,		act_timer_starting },
 	[SVC_RUNNING] =	{ act_none,	act_stop_run,		act_exit,
 			  act_none,	act_none,		act_none },
-	[SVC_STOPPING] = { act_none,	act_none,		act_exit_stopping,
+	[SVC_STOPPING] = { act_none,	act_stop_stopping,	act_exit_stopping,
 			  act_gone_stopping, act_none,		act_timer_stopping },
 	[SVC_BACKOFF] =	{ act_start,	act_stop_backoff,	act_none,
 			  act_none,	act_none,		act_timer_backoff },

@@ -461,15 +461,17 @@ single_stop_rest(struct single *s, enum single_phase phase)
 static void
 single_backoff(struct single *s)
 {
+	int64_t left;
+
 	if (s->stop) {
 		single_stop_rest(s, PHASE_FINAL);
 		return;
 	}
 	s->phase = PHASE_BACKOFF;
 	s->deadline_ms = s->restart_ms;
+	left = s->restart_ms - now_ms();
 	log_svc(LOG_LEVEL_INFO, s->name, "restarting in %lld ms",
-	    (long long)(s->restart_ms - now_ms() > 0 ?
-	    s->restart_ms - now_ms() : 0));
+	    (long long)(left > 0 ? left : 0));
 }
 
 /* 1 if the policy restarts the command after a run ending with status. */
@@ -496,7 +498,7 @@ single_wants_restart(const struct single *s, int status)
 static void
 single_run_over(struct single *s)
 {
-	int64_t wait;
+	int64_t delay;
 
 	if (!single_wants_restart(s, s->status)) {
 		single_stop_rest(s, PHASE_FINAL);
@@ -504,10 +506,10 @@ single_run_over(struct single *s)
 	}
 	if (s->ended_ms - s->started_ms >= SINGLE_QUICK_MS)
 		s->delay_ms = SINGLE_DELAY_MIN_MS;
-	wait = s->delay_ms;
+	delay = s->delay_ms;
 	s->delay_ms = s->delay_ms * 2 > SINGLE_DELAY_MAX_MS ?
 	    SINGLE_DELAY_MAX_MS : s->delay_ms * 2;
-	s->restart_ms = s->ended_ms + wait;
+	s->restart_ms = s->ended_ms + delay;
 	single_stop_rest(s, PHASE_DRAIN);
 }
 

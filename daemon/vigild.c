@@ -283,7 +283,6 @@ run_daemon(const char *conf_path, int detach_flag, const char *pidfile,
 	char err[512];
 	int nerrors;
 
-	(void)socket;	/* the control socket: vigilctl (issue 4) */
 	if ((cf = load_config(conf_path, &nerrors)) == NULL) {
 		if (nerrors == 0)
 			fprintf(stderr, "%s: cannot load\n", conf_path);
@@ -301,10 +300,17 @@ run_daemon(const char *conf_path, int detach_flag, const char *pidfile,
 		pidfile = cf->pidfile;
 	if (pidfile != NULL && pidfile_open(pidfile, err, sizeof err) == -1)
 		fatalx("%s", err);
+	/* -s, else the file's socket, else the default. */
+	if (control_listen(socket, err, sizeof err) == -1) {
+		if (pidfile != NULL)
+			pidfile_remove();
+		fatalx("%s", err);
+	}
 	vd.pid1 = getpid() == 1;
 	become_subreaper();
 	make_runtime_dir();
 	setup_loop(cf->workers);
+	control_start();
 	notify_init();
 	output_init();
 	svc_create_all(cf);
@@ -313,6 +319,7 @@ run_daemon(const char *conf_path, int detach_flag, const char *pidfile,
 	svc_start_autostart();
 	event_base_dispatch(vd.base);
 	log_info("vigild exiting");
+	control_close();
 	teardown_loop();
 	remove_runtime_dir();
 	if (pidfile != NULL)

@@ -125,6 +125,11 @@ void	route_signal(const struct vigil_siginfo *);
 void	reload_start(void (*done)(int ok, void *arg), void *arg);
 /* Soon, on the loop: forget removed services once they are stopped. */
 void	reload_sweep_soon(void);
+/*
+ * Only inside a done callback that got ok == 0: the errors of the new file
+ * ("FILE:LINE: message"), or why the reload did not run; *n of them.
+ */
+const char *const *reload_errors(size_t *n);
 
 /*
  * ---- output.c: capture of a child's stdout/stderr ------------------
@@ -146,6 +151,9 @@ void		 ring_append(struct ring *, const char *line, size_t len);
 /* Call fn for each of the last n lines (all if n == 0), oldest first. */
 void		 ring_foreach(struct ring *, size_t n,
 		    void (*fn)(const char *line, size_t len, void *), void *);
+/* Call fn after each line appended to any ring (NULL: none): log -f. */
+void		 ring_set_hook(void (*fn)(struct ring *, const char *line,
+		    size_t len));
 /*
  * Start capturing one stream of a run of service name into dest_fd (1 or
  * 2); lines also go to ring (may be NULL). Returns the output and stores
@@ -161,6 +169,9 @@ struct output	*output_new(const char *name, int dest_fd, struct ring *,
 void		 output_release(struct output *);
 /* Write everything still queued, synchronously (at exit). */
 void		 output_flush_all(void);
+/* Bytes queued or being written; bytes dropped by a refusing destination. */
+size_t		 output_queued_bytes(void);
+size_t		 output_dropped_bytes(void);
 void		 output_init(void);
 
 /*
@@ -181,6 +192,22 @@ void	notify_init(void);
 struct notify_listener *notify_listen(struct svc *s, char **env_out,
 	    int *child_fd);
 void	notify_close(struct notify_listener *);
+
+/* ---- control.c: the control socket, for vigilctl ------------------ */
+/*
+ * Create the socket at path (NULL: the configuration's, else the default)
+ * with the configured mode and group, refusing if another vigild owns it.
+ * Before the loop runs. -1 with a message in err.
+ */
+int	control_listen(const char *path, char *err, size_t errlen);
+/* Serve it on vd.base. */
+void	control_start(void);
+/* At exit: last words to the clients, close them, remove the socket. */
+void	control_close(void);
+/* Remove the socket and its lock file (if ours), e.g. on a failed start. */
+void	control_remove(void);
+/* The ring hook: feeds vigilctl log -f. */
+void	control_ring_line(struct ring *, const char *line, size_t len);
 
 /* ---- pidfile.c ----------------------------------------------------- */
 /* Create and lock path with our pid; -1 with a message if held. */

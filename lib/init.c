@@ -82,6 +82,10 @@ vigil_sigset_async(sigset_t *set)
 		sigdelset(set, fault_signals[i]);
 }
 
+/*
+ * Every asynchronous signal blocked and, whatever the mask was before,
+ * no fault signal: the mask is set outright, not added to.
+ */
 int
 vigil_block_signals(sigset_t *old)
 {
@@ -89,7 +93,7 @@ vigil_block_signals(sigset_t *old)
 	int rc;
 
 	vigil_sigset_async(&set);
-	if ((rc = pthread_sigmask(SIG_BLOCK, &set, old)) != 0) {
+	if ((rc = pthread_sigmask(SIG_SETMASK, &set, old)) != 0) {
 		errno = rc;
 		return -1;
 	}

@@ -53,7 +53,12 @@ void	vigil_debug_fail_next_start_(int err);
 void	pool_atfork_child_(void);
 
 /* sigsrc.c: shared by the signal source backends. */
-#define SIGSRC_NSIG	NSIG	/* one past the highest signal number */
+/* One past the highest signal number (FreeBSD's NSIG stops at 32). */
+#ifdef _SIG_MAXSIG
+#define SIGSRC_NSIG	(_SIG_MAXSIG + 1)
+#else
+#define SIGSRC_NSIG	NSIG
+#endif
 int	sigsrc_check_set_(const sigset_t *set);
 int	sigsrc_install_(const sigset_t *set, const struct sigaction *act,
 	    struct sigaction *old);

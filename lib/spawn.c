@@ -35,7 +35,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#ifdef __linux__
+#if defined(__linux__) || defined(__FreeBSD__)
 #include <sys/syscall.h>
 #endif
 #ifdef HAVE_SYS_PIDFD_H
@@ -680,12 +680,14 @@ mask_set(const sigset_t *set)
 #endif
 
 /*
- * Every signal to SIG_DFL (KILL and STOP give EINVAL, which is fine). On
- * Linux through the system call: glibc's sigaction() refuses its internal
- * signals 32 and 33, and a process started by glibc's posix_spawn (make,
- * for one) has them ignored, which execve would pass on to the child. An
- * all-zero kernel sigaction is SIG_DFL with no flags and an empty mask in
- * every architecture's layout (sparc and alpha take other arguments).
+ * Every signal to SIG_DFL (KILL and STOP give EINVAL, which is fine), through
+ * the system call where we can. On Linux, glibc's sigaction() refuses its
+ * internal signals 32 and 33, and a process started by glibc's posix_spawn
+ * (make, for one) has them ignored, which execve would pass on to the child;
+ * an all-zero kernel sigaction is SIG_DFL with no flags and an empty mask in
+ * every architecture's layout (sparc and alpha take other arguments). On
+ * FreeBSD, libthr's sigaction() refuses SIGTHR and takes a lock shared with
+ * the parent's threads; the kernel's struct is libc's there.
  */
 #if defined(__linux__) && defined(SYS_rt_sigaction) && \
     !defined(__sparc__) && !defined(__alpha__)
@@ -701,8 +703,10 @@ child_signals(const struct spawn_plan *p)
 	int sig;
 
 	for (sig = 1; sig < SPAWN_NSIG; sig++) {
-#ifdef SPAWN_RAW_SIGACTION
+#if defined(SPAWN_RAW_SIGACTION)
 		syscall(SYS_rt_sigaction, sig, ksa_dfl, NULL, SPAWN_NSIG / 8);
+#elif defined(__FreeBSD__) && defined(SYS_sigaction)
+		syscall(SYS_sigaction, sig, &p->dfl, NULL);
 #else
 		sigaction(sig, &p->dfl, NULL);
 #endif

@@ -55,7 +55,8 @@ void		 vigil_set_log(vigil_log_fn *fn, void *arg);
 void	vigil_sigset_async(sigset_t *set);
 
 /*
- * Block every asynchronous signal in the calling thread; the previous mask is
+ * Block every asynchronous signal in the calling thread and unblock the
+ * fault signals (the mask is set, not added to); the previous mask is
  * stored in old if it is not NULL. Call it first thing in main(), before any
  * thread exists. Async-signal-safe.
  */
@@ -336,12 +337,20 @@ struct vigil_siginfo {
 	uid_t	uid;	/* sender's real uid, 0 where unknown */
 };
 
-/* A source for the signals in set. NULL with errno. */
+/*
+ * A source for the signals in set. NULL with errno: EINVAL if set is NULL
+ * or holds SIGKILL, SIGSTOP or a fault signal; EBUSY for a second
+ * self-pipe source. The kqueue backend sets the signals of set (but
+ * SIGCHLD) to SIG_IGN until the source is freed; the self-pipe backend's
+ * _new, _read and _free must be called on the same thread.
+ */
 struct vigil_sigsrc	*vigil_sigsrc_new(const sigset_t *set);
 /* The descriptor to poll for reading (CLOEXEC, non-blocking). */
 int			 vigil_sigsrc_fd(const struct vigil_sigsrc *s);
 /*
- * Read the next signal: 1 and *si filled, 0 if none is pending, -1 with errno.
+ * Read the next signal: 1 and *si filled, 0 if none is pending, -1 with
+ * errno (never EINTR; EBADF in a child after fork(): a child frees the
+ * inherited source, which is safe, and makes its own). One reading thread.
  */
 int			 vigil_sigsrc_read(struct vigil_sigsrc *s,
 			    struct vigil_siginfo *si);

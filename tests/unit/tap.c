@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -142,7 +143,8 @@ run_one(const struct tap_case *c, int num, unsigned int scale)
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &chld, &oldmask);
-	if (pipe(pfd) == -1) {
+	/* CLOEXEC: a program the case execs must not hold it open. */
+	if (pipe2(pfd, O_CLOEXEC) == -1) {
 		printf("not ok %d - %s # pipe: %s\n", num, c->name,
 		    strerror(errno));
 		return 1;
@@ -182,6 +184,11 @@ run_one(const struct tap_case *c, int num, unsigned int scale)
 		ts.tv_nsec = (left_ms % 1000) * 1000000;
 		sigtimedwait(&chld, NULL, &ts);
 	}
+	/*
+	 * The reason was written before the case exited; a grandchild that
+	 * kept the pipe open must not block us, so do not wait for more.
+	 */
+	fcntl(pfd[0], F_SETFL, O_NONBLOCK);
 	len = read(pfd[0], reason, sizeof reason - 1);
 	close(pfd[0]);
 	reason[len > 0 ? len : 0] = '\0';

@@ -208,7 +208,8 @@ chain_install(int signo)
  */
 static _Atomic int	stop_workers, worker_slot, workers_up, worker_eintr;
 static _Atomic long	worker_tid[NWORKERS];
-static sigset_t		worker_mask[NWORKERS];	/* as the worker saw it */
+/* Each worker's mask as it saw it, published by workers_up. */
+static sigset_t		worker_mask[NWORKERS];
 
 static void
 busy_job(void *arg)
