@@ -39,10 +39,12 @@
  *                            summed over every thread of every PID
  *   bench_tool cpu PID...    milliseconds on a CPU (schedstat), summed over
  *                            every thread of every PID
- *   bench_tool gaps FILE     restart gaps from a bench_svc stamp file:
- *                            "n median p90 min max" in milliseconds
+ *   bench_tool gaps FILE...  restart gaps from bench_svc stamp files, all
+ *                            pooled: "n median p90 min max" in ms
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <sys/types.h>
 #include <sys/inotify.h>
 #include <sys/resource.h>
@@ -689,19 +691,17 @@ cmd_tasks(int argc, char *argv[], int cpu)
 	return 0;
 }
 
-static int
-cmd_gaps(int argc, char *argv[])
+/* Append the gaps of one stamp file to *gap (n used, cap allocated). */
+static void
+read_gaps(const char *path, int64_t **gap, size_t *n, size_t *cap)
 {
-	int64_t *gap = NULL, last_end = -1;
+	int64_t last_end = -1;
 	unsigned long long t;
-	size_t n = 0, cap = 0;
 	char kind, line[128];
 	FILE *f;
 
-	if (argc != 2)
-		usage();
-	if ((f = fopen(argv[1], "r")) == NULL)
-		die(argv[1]);
+	if ((f = fopen(path, "r")) == NULL)
+		die(path);
 	while (fgets(line, sizeof line, f) != NULL) {
 		if (sscanf(line, "%c %llu", &kind, &t) != 2)
 			continue;
@@ -711,15 +711,28 @@ cmd_gaps(int argc, char *argv[])
 		}
 		if (kind != 'S' || last_end < 0)
 			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 1024;
-			if ((gap = realloc(gap, cap * sizeof *gap)) == NULL)
+		if (*n == *cap) {
+			*cap = *cap ? *cap * 2 : 1024;
+			if ((*gap = realloc(*gap, *cap * sizeof **gap)) == NULL)
 				die("realloc");
 		}
-		gap[n++] = (int64_t)t - last_end;
+		(*gap)[(*n)++] = (int64_t)t - last_end;
 		last_end = -1;
 	}
 	fclose(f);
+}
+
+static int
+cmd_gaps(int argc, char *argv[])
+{
+	int64_t *gap = NULL;
+	size_t n = 0, cap = 0;
+	int i;
+
+	if (argc < 2)
+		usage();
+	for (i = 1; i < argc; i++)
+		read_gaps(argv[i], &gap, &n, &cap);
 	qsort(gap, n, sizeof *gap, cmp_i64);
 	printf("%zu %.3f %.3f %.3f %.3f\n", n, quantile(gap, n, 0.5) / 1e6,
 	    quantile(gap, n, 0.9) / 1e6, n ? gap[0] / 1e6 : 0.0,

@@ -734,10 +734,14 @@ conn_process(struct ctl_conn *c)
 	if (c->dead)
 		return;
 	if (c->inlen == 0 && c->incap > CTL_IN_MIN) {
+		freed_bytes += c->incap;
 		free(c->in);
 		c->in = NULL;
 		c->incap = 0;
 	}
+	/* Read again if a full buffer had stopped it. */
+	if (!c->eof && c->state != CONN_CLOSING && c->inlen < PROTO_MSG_MAX)
+		event_add(c->rev, NULL);
 	ctl_flush(c);
 	conn_arm(c);
 }

@@ -75,6 +75,8 @@ struct ctl_conn {
 	struct ctl_wait	*wait;		/* start, stop, restart */
 	int		 reloading;
 	char		 follow[CONFIG_NAME_MAX + 16];	/* log -f */
+	struct ring	*follow_ring;	/* compared, never followed */
+	const struct config *follow_conf;	/* when follow_ring was checked */
 	uint64_t	 dropped;	/* followed lines not sent */
 };
 TAILQ_HEAD(ctl_conns, ctl_conn);

@@ -729,8 +729,30 @@ cmd_log(struct ctl_conn *c, const struct proto_request *req)
 		return;
 	}
 	snprintf(c->follow, sizeof c->follow, "%s", s->name);
+	c->follow_conf = NULL;		/* look it up at the first line */
 	c->state = CONN_FOLLOW;
 	ctl_nfollowers++;
+}
+
+/*
+ * Is r still the ring of the service c follows? The ring pointer is only
+ * compared, never followed. Rings are freed only when a reload removes a
+ * service, and every reload replaces vd.conf: so the pointer is checked
+ * against the service list again only after a reload, and a service that
+ * is being removed is not followed any more. No list walk per line.
+ */
+static int
+follow_matches(struct ctl_conn *c, struct ring *r)
+{
+	struct svc *s;
+
+	if (c->follow_conf != vd.conf) {
+		c->follow_conf = vd.conf;
+		s = svc_find(c->follow);
+		c->follow_ring = s != NULL && !s->remove_after_stop ? s->log :
+		    NULL;
+	}
+	return c->follow_ring == r;
 }
 
 /*
@@ -742,17 +764,11 @@ void
 control_ring_line(struct ring *r, const char *line, size_t len)
 {
 	struct ctl_conn *c;
-	struct svc *s;
 
 	if (ctl_nfollowers == 0)
 		return;
-	TAILQ_FOREACH(s, &svcs, entry)
-		if (s->log == r)
-			break;
-	if (s == NULL)
-		return;
 	TAILQ_FOREACH(c, &ctl_conns, entry) {
-		if (c->state != CONN_FOLLOW || strcmp(c->follow, s->name) != 0)
+		if (c->state != CONN_FOLLOW || !follow_matches(c, r))
 			continue;
 		if (ctl_pending(c) > CTL_FOLLOW_MAX) {
 			c->dropped++;

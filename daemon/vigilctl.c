@@ -97,6 +97,37 @@ static const struct cmd cmds[] = {
 };
 #define NCMDS	(sizeof cmds / sizeof cmds[0])
 
+/* ---- what a command keeps until it returns ------------------------- */
+
+/* Replies and buffers of the command, freed by main() when it returns. */
+static json_t	*held[8];
+static void	*held_mem[4];
+static size_t	 nheld, nheld_mem;
+
+static json_t *
+hold(json_t *j)
+{
+	if (j != NULL && nheld < sizeof held / sizeof held[0])
+		held[nheld++] = j;
+	return j;
+}
+
+static void
+hold_mem(void *p)
+{
+	if (p != NULL && nheld_mem < sizeof held_mem / sizeof held_mem[0])
+		held_mem[nheld_mem++] = p;
+}
+
+static void
+release(void)
+{
+	while (nheld > 0)
+		json_decref(held[--nheld]);
+	while (nheld_mem > 0)
+		free(held_mem[--nheld_mem]);
+}
+
 /* ---- messages and exits --------------------------------------------- */
 
 static void	die(int, const char *, ...)
@@ -336,7 +367,7 @@ ctl_request(json_t *req, int timeout_ms, void (*fn)(json_t *, void *),
 		if ((msg = ctl_recv(timeout_ms)) == NULL)
 			lost();
 		if (json_object_get(msg, "ok") != NULL)
-			return msg;
+			return hold(msg);
 		if (fn != NULL)
 			fn(msg, arg);
 		json_decref(msg);
@@ -451,6 +482,7 @@ parse_opts(int argc, char **argv, unsigned int allowed, struct opts *o)
 	o->args = calloc((size_t)argc + 1, sizeof *o->args);
 	if (o->args == NULL)
 		die(EXIT_FAIL, "out of memory");
+	hold_mem(o->args);
 	for (i = 1; i < argc; i++) {
 		a = argv[i];
 		if (dashdash || a[0] != '-' || a[1] == '\0')
@@ -628,12 +660,14 @@ cmd_status(const struct cmd *cmd, int argc, char **argv)
 	memset(&t, 0, sizeof t);
 	ctl_connect();
 	if (json_mode) {
-		col.items = json_array();
+		col.items = hold(json_array());
 		final = ctl_request(new_request(cmd->name, o.args, o.nargs),
 		    REPLY_TIMEOUT_MS, collect_cb, &col);
-	} else
+	} else {
 		final = ctl_request(new_request(cmd->name, o.args, o.nargs),
 		    REPLY_TIMEOUT_MS, table_add, &t);
+		hold_mem(t.buf);
+	}
 	if (!reply_ok(final))
 		return report_failure(final, NULL, NULL);
 	if (json_mode) {
@@ -690,7 +724,7 @@ finish_results(json_t *final, json_t *results, const char *done)
 static int
 cmd_startstop(const struct cmd *cmd, int argc, char **argv)
 {
-	struct collect col = { "result", json_array() };
+	struct collect col = { "result", hold(json_array()) };
 	struct opts o;
 	json_t *req, *final;
 	const char *done;
@@ -718,7 +752,7 @@ cmd_startstop(const struct cmd *cmd, int argc, char **argv)
 static int
 cmd_signal(const struct cmd *cmd, int argc, char **argv)
 {
-	struct collect col = { "result", json_array() };
+	struct collect col = { "result", hold(json_array()) };
 	struct opts o;
 	json_t *req, *final;
 
@@ -737,7 +771,7 @@ cmd_signal(const struct cmd *cmd, int argc, char **argv)
 static int
 cmd_reload(const struct cmd *cmd, int argc, char **argv)
 {
-	struct collect col = { "diag", json_array() };
+	struct collect col = { "diag", hold(json_array()) };
 	struct opts o;
 	json_t *final, *d;
 	size_t i;
@@ -895,7 +929,7 @@ cmd_log(const struct cmd *cmd, int argc, char **argv)
 	json_object_set_new(req, "lines", json_integer(o.lines));
 	json_object_set_new(req, "follow", json_boolean(o.follow));
 	if (json_mode && !o.follow)
-		lines = json_array();
+		lines = hold(json_array());
 	ctl_connect();
 	ctl_send(req);
 	ctl_hello_reply();
@@ -908,7 +942,7 @@ cmd_log(const struct cmd *cmd, int argc, char **argv)
 		if (o.follow)
 			fflush(stdout);
 	}
-	if ((final = msg) == NULL)
+	if ((final = hold(msg)) == NULL)
 		lost();
 	if (!reply_ok(final))
 		return report_failure(final, NULL, NULL);
@@ -940,14 +974,19 @@ main(int argc, char *argv[])
 {
 	const char *name;
 	size_t i;
-	int ai;
+	int ai, rc;
 
 	for (ai = 1; ai < argc && argv[ai][0] == '-'; ai++) {
 		if (strcmp(argv[ai], "--json") == 0 ||
 		    strcmp(argv[ai], "-j") == 0)
 			json_mode = 1;
-		else if (strcmp(argv[ai], "-s") == 0 && ai + 1 < argc)
+		else if (strcmp(argv[ai], "-s") == 0) {
+			if (ai + 1 >= argc) {
+				warnmsg("option -s needs a socket path");
+				usage();
+			}
 			sock_path = argv[++ai];
+		}
 		else if (strncmp(argv[ai], "-s", 2) == 0 && argv[ai][2] != '\0')
 			sock_path = argv[ai] + 2;
 		else if (strcmp(argv[ai], "-h") == 0 ||
@@ -980,5 +1019,9 @@ main(int argc, char *argv[])
 	cur_cmd = &cmds[i];
 	if (sock_path == NULL)
 		sock_path = default_socket();
-	return cur_cmd->fn(cur_cmd, argc - ai, argv + ai);
+	rc = cur_cmd->fn(cur_cmd, argc - ai, argv + ai);
+	release();
+	if (ctl_fd != -1)
+		close(ctl_fd);
+	return rc;
 }

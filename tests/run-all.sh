@@ -55,8 +55,18 @@ build() {
 	fi
 	(cd "$dir" && VIGIL_STRESS=$stress make -j"$jobs" check >check.out 2>&1)
 	rc=$?
-	grep -E '^(FAIL|ERROR|XPASS):' "$dir/check.out"
-	[ $rc -eq 0 ] || cat "$dir/test-suite.log" | head -200
+	if [ $rc -ne 0 ]; then
+		# One second chance for timing-sensitive tests on a loaded
+		# machine; what needed it is printed, so a flake stays visible.
+		echo "--- $name: failed first time:"
+		grep -E '^(FAIL|ERROR|XPASS):' "$dir/check.out"
+		(cd "$dir" && VIGIL_STRESS=$stress make -j"$jobs" recheck \
+		    >recheck.out 2>&1)
+		rc=$?
+		summary="${summary}$name: rechecked $(grep -cE '^(FAIL|ERROR):' "$dir/check.out") failing result(s)\n"
+		grep -E '^(FAIL|ERROR|XPASS):' "$dir/recheck.out"
+	fi
+	[ $rc -eq 0 ] || head -300 "$dir/test-suite.log"
 	before_p=$passed before_f=$failed
 	count "$dir"
 	summary="$summary$name: $((passed - before_p)) passed, $((failed - before_f)) failed in $(($(date +%s) - start)) s\n"

@@ -1,9 +1,9 @@
-# Shared by the tests of vigild with a configuration file (sourced after
-# lib.sh's variables are set: this file sources lib.sh itself). vigild runs
-# in the foreground in the background, on $CONF, at log level debug, its
-# stdout in $T/out and its stderr (the log) in $T/log. The log has no
-# timestamps, so times come from the services: each records its own with
-# `now' (milliseconds) in a file.
+# Shared by the tests of vigild with a configuration file, daemon*.sh
+# (sourced; it sources lib.sh). vigild runs in the foreground, in the
+# background, on $CONF with a private control socket, at log level debug;
+# its stdout goes to $T/out and its stderr (the log) to $LOG. The log has
+# no timestamps: times come from /proc (created_ms) or from the services,
+# which record their own with `now' (milliseconds) in files.
 . "$top_srcdir/tests/integ/lib.sh"
 
 # Paths in the file are relative to its directory: make ours absolute.
@@ -122,6 +122,19 @@ ctxsw() {
 }
 # gaps FILE: the differences between consecutive numbers in FILE.
 gaps() { awk 'NR > 1 { print $1 - p } { p = $1 }' "$1"; }
+# restart_gaps ENDS STARTS: from the end of each run (its last timestamp)
+# to the start of the next: never shorter than the delay, however slowly a
+# run's shell started.
+restart_gaps() {
+	paste "$1" "$2" | awk 'NR > 1 { print $2 - x } { x = $1 }'
+}
+# created_ms PID: when vigild forked PID, in ms since boot (in steps of
+# 1/CLK_TCK): unlike a time the child takes, not delayed by its start-up.
+CLK_TCK=$(getconf CLK_TCK)
+created_ms() {
+	sed 's/^.*) //' /proc/"$1"/stat 2>/dev/null |
+	    awk -v hz="$CLK_TCK" '{ printf "%d\n", $20 * 1000 / hz }'
+}
 
 # A service script run by $BASH_PROG records times with this: milliseconds,
 # without forking date(1), whose cost would hide vigild's.
@@ -130,6 +143,4 @@ cat >"$T/now.sh" <<'EOF'
 now() { echo $((${EPOCHREALTIME/./} / 1000)); }
 EOF
 
-# Services that report through files write FILE.tmp then rename it, so a
-# reader never sees half a file.
-ulimit -c 0
+ulimit -c 0	# services killed by a signal leave no core

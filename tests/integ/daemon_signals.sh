@@ -158,7 +158,7 @@ services = (
     restart = "on-failure"; restart_delay = 0.1; }
 );
 EOF
-export NOTIFY_SOCKET=$T/no-such-socket LISTEN_FDS=1 LISTEN_PID=1 WATCHDOG_USEC=0
+export NOTIFY_SOCKET="$T/no-such-socket" LISTEN_FDS=1 LISTEN_PID=1 WATCHDOG_USEC=0
 vstart 7<"$CONF"
 unset NOTIFY_SOCKET LISTEN_FDS LISTEN_PID WATCHDOG_USEC
 for r in plain null inherit fdready notify second; do

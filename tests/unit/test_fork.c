@@ -36,6 +36,31 @@ scaled(int n)
 }
 
 /*
+ * The sanitizer runtime of GCC 12 (libasan) takes its allocator's locks
+ * without fork handlers, so a child forked while another thread is inside
+ * malloc() can inherit them held and hang in its first allocation: the
+ * runtime's bug, not ours. The two stress cases, whose threads allocate
+ * all the time, run in the default build only.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+
+static int
+asan_skip(void)
+{
+#ifdef UNDER_ASAN
+	tap_skip("libasan's allocator is not fork-safe with allocating "
+	    "threads (GCC 12); run in the default build");
+#endif
+	return 0;
+}
+
+/*
  * Wait for pid within a deadline; kill it if it hangs. Returns its status
  * or -1 on a hang. No signal is needed: the wait polls with a short nap,
  * because the test's own threads keep SIGCHLD blocked.
@@ -108,11 +133,13 @@ noop_thread(void *arg)
 static void
 t_start_then_fork(void)
 {
-	struct vigil_pool *p = vigil_pool_new(2);
+	struct vigil_pool *p;
 	struct vigil_thread *t;
 	int i, n = scaled(10000);
 	pid_t pid;
 
+	asan_skip();
+	p = vigil_pool_new(2);
 	CHECK(p != NULL);
 	CHECK(pool_runs_job(p));
 	for (i = 0; i < n; i++) {
@@ -212,6 +239,7 @@ t_locks_across_fork(void)
 	struct vigil_thread *churn[3], *forker[2];
 	int i, per = scaled(5000) / 2;
 
+	asan_skip();
 	for (i = 0; i < NLOCKS; i++)
 		CHECK((locks[i] = vigil_mutex_new(10 + i)) != NULL);
 	CHECK((churn_cv = vigil_cond_new()) != NULL);
