@@ -115,7 +115,7 @@ struct output {
 	struct event		*ev;		/* NULL after EOF */
 	int			 released;
 	size_t			 len;		/* bytes waiting in buf */
-	char			 buf[OUT_BUF_SIZE];
+	char			*buf;		/* OUT_BUF_SIZE; NULL if empty */
 };
 TAILQ_HEAD(output_list, output);
 
@@ -499,10 +499,14 @@ output_emit(struct output *o, const char *line, size_t len)
 static int
 output_lines(struct output *o, int last)
 {
-	char *p = o->buf, *end = o->buf + o->len, *nl;
+	char *p, *end, *nl;
 	size_t n;
 	int more = 1;
 
+	if (o->buf == NULL)
+		return 1;	/* nothing waiting */
+	p = o->buf;
+	end = o->buf + o->len;
 	while (p < end) {
 		if (!last && output_full()) {
 			more = 0;
@@ -543,6 +547,7 @@ output_free(struct output *o)
 	if (r != NULL && --r->refs == 0 && r->orphan)
 		ring_destroy(r);
 	free(o->prefix);
+	free(o->buf);
 	free(o);
 }
 
@@ -573,10 +578,14 @@ output_read(struct output *o, size_t max)
 	size_t total = 0;
 	ssize_t n;
 
+	/* A silent service costs no buffer: it exists only while it holds
+	 * bytes. */
+	if (o->buf == NULL)
+		o->buf = xmalloc(OUT_BUF_SIZE);
 	while (total < max) {
 		if (!output_lines(o, 0))
 			return 0;
-		n = read(o->fd, o->buf + o->len, sizeof o->buf - o->len);
+		n = read(o->fd, o->buf + o->len, OUT_BUF_SIZE - o->len);
 		if (n > 0) {
 			o->len += (size_t)n;
 			total += (size_t)n;
@@ -593,6 +602,10 @@ output_read(struct output *o, size_t max)
 		return -1;
 	}
 	output_lines(o, 0);
+	if (o->len == 0) {
+		free(o->buf);
+		o->buf = NULL;
+	}
 	return 0;
 }
 

@@ -8,7 +8,7 @@
 # notify) and its timeout.
 . "$top_srcdir/tests/integ/daemon_lib.sh"
 
-plan 97
+plan 98
 
 printf 'echo hi\n' >"$T/noexec"
 chmod 644 "$T/noexec"
@@ -120,17 +120,22 @@ check "delays double per quick failure up to the cap, +-10% ($*)" \
     [ -z "$bad" ]
 check "the capped delays carry jitter (not all equal: ${3:-} ${4:-} ${5:-})" \
     [ "${3:-}" != "${4:-}" -o "${4:-}" != "${5:-}" ]
-# Measured from each exit to the next start: at least the delay; at most
-# the delay and the cost of a spawn on a loaded machine.
+# Measured from each exit to the next start: never less than the delay;
+# beyond it, the cost of a reap and a spawn, under 300 ms in the median
+# (one slow spawn on a loaded machine is not the point).
 set -- $(restart_gaps "$T/flap.x" "$T/flap.t")
 i=0
 bad=""
+over=""
 for w in $want; do
 	i=$((i + 1))
 	eval "g=\${$i:-0}"
-	between "$g" $((w * 9 / 10)) $((w * 11 / 10 + 300)) || bad="$bad $i:$g/$w"
+	[ "$g" -ge $((w * 9 / 10)) ] || bad="$bad $i:$g/$w"
+	over="$over $((g - w * 11 / 10))"
 done
-check "the measured gaps from exit to restart match ($*)" [ -z "$bad" ]
+check "the measured gaps from exit to restart are not short ($*)" [ -z "$bad" ]
+med=$(printf '%s\n' $over | sort -n | sed -n 3p)
+check "  nor much longer: median excess ${med:-?} ms" [ "${med:-999}" -lt 300 ]
 
 # restart_delay = 0: at once, however quick the failures.
 cat >"$T/fast.sh" <<EOF
