@@ -351,6 +351,20 @@ spawn_failed(struct svc *s, int err)
 		    s->conf->argv[0], strerror(err));
 }
 
+static void	end_run(struct svc *);
+
+/* Our copies of the descriptors given to the child (-1: none). */
+static void
+close_child_ends(int out, int err, int ready)
+{
+	if (out != -1)
+		close(out);
+	if (err != -1)
+		close(err);
+	if (ready != -1)
+		close(ready);
+}
+
 /* Spawn the program: -> starting, or fatal if it cannot be executed. */
 static void
 spawn_run(struct svc *s)
@@ -391,12 +405,7 @@ spawn_run(struct svc *s)
 		goto fail;
 	vigil_spawnattr_free(a);
 	config_env_free(env);
-	if (close_out != -1)
-		close(close_out);
-	if (close_err != -1)
-		close(close_err);
-	if (ready_fd != -1)
-		close(ready_fd);
+	close_child_ends(close_out, close_err, ready_fd);
 	s->pid = pid;
 	s->ready = 0;
 	s->killed = 0;
@@ -414,20 +423,8 @@ fail:
 	if (env != NULL)
 		config_env_free(env);
 	free(notify_env);
-	if (close_out != -1)
-		close(close_out);
-	if (close_err != -1)
-		close(close_err);
-	if (ready_fd != -1)
-		close(ready_fd);
-	if (s->out != NULL)
-		output_release(s->out);
-	if (s->err != NULL)
-		output_release(s->err);
-	if (s->notify != NULL)
-		notify_close(s->notify);
-	s->out = s->err = NULL;
-	s->notify = NULL;
+	close_child_ends(close_out, close_err, ready_fd);
+	end_run(s);
 	s->pid = 0;
 	spawn_failed(s, saved);
 	deps_changed();
