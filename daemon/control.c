@@ -472,6 +472,13 @@ ctl_request_done(struct ctl_conn *c)
 	c->active_ms = now_ms();
 	if (!c->eof)
 		event_add(c->rev, NULL);
+	/*
+	 * A request answered at once from inside conn_process(): its loop
+	 * consumes the line and takes the next one. Going round again from
+	 * here would handle the same line a second time.
+	 */
+	if (c->processing)
+		return;
 	ctl_flush(c);
 	conn_process(c);
 	conn_check_done(c);
@@ -709,6 +716,9 @@ conn_process(struct ctl_conn *c)
 	char *nl;
 	size_t len;
 
+	if (c->processing)
+		return;
+	c->processing = 1;
 	while (!c->dead && (c->state == CONN_HELLO ||
 	    c->state == CONN_READY) && c->inlen > 0 &&
 	    obuf_pending(&c->out) < CTL_OUT_HIGH) {
@@ -719,18 +729,19 @@ conn_process(struct ctl_conn *c)
 			    PROTO_MSG_MAX);
 			c->inlen = 0;
 			conn_closing(c);
-			return;
+			break;
 		}
 		len = (size_t)(nl - c->in);
 		handle_line(c, c->in, len);
 		if (c->dead)
-			return;
+			break;
 		c->inlen -= len + 1;
 		memmove(c->in, nl + 1, c->inlen);
 		c->in_since = c->active_ms = now_ms();
 		if (c->state == CONN_CLOSING)
 			c->inlen = 0;
 	}
+	c->processing = 0;
 	if (c->dead)
 		return;
 	if (c->inlen == 0 && c->incap > CTL_IN_MIN) {

@@ -74,6 +74,7 @@ struct ctl_conn {
 	struct obuf	 out;
 	struct ctl_wait	*wait;		/* start, stop, restart */
 	int		 reloading;
+	int		 processing;	/* inside conn_process() */
 	char		 follow[CONFIG_NAME_MAX + 16];	/* log -f */
 	struct ring	*follow_ring;	/* compared, never followed */
 	const struct config *follow_conf;	/* when follow_ring was checked */

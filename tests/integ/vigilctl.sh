@@ -6,7 +6,7 @@
 # the same memory (tests/integ/ctl_abuse.py).
 . "$top_srcdir/tests/integ/lib.sh"
 
-plan 79
+plan 80
 
 SOCK=$T/ctl.sock
 CONF=$T/vigild.conf
@@ -162,6 +162,14 @@ check "restart: exit 0, running with a new pid ($old -> $new)" \
     sh -c "[ $rc -eq 0 ] && [ '$old' != '$new' ] && grep -q 'web: restarted' '$T/out'"
 is_state web running
 check "... web is running" [ $? -eq 0 ]
+# A start that is settled at once (web runs) is one request handled once:
+# the answer must not send the server round the same line again.
+n0=$(grep -c 'control: start of 1 service' "$LOG")
+ctl start web >"$T/out" 2>&1
+rc=$?
+n1=$(grep -c 'control: start of 1 service' "$LOG")
+check "start of a running service: exit 0, handled once ($n0 -> $n1)" \
+    sh -c "[ $rc -eq 0 ] && [ $n1 -eq $((n0 + 1)) ]"
 ctl start --no-wait multi:1 >"$T/out" 2>&1
 rc=$?
 check "start --no-wait answers at once" sh -c \
