@@ -2,15 +2,17 @@
 # Build and run the whole test suite in every configuration CI checks:
 # the default (signalfd on Linux) with -Werror, the self-pipe signal source,
 # AddressSanitizer+UndefinedBehaviorSanitizer, ThreadSanitizer, and
-# `make distcheck`. Each build lives in build-<name>/ under the source tree.
+# `make distcheck`, and 60 s of the control protocol's libFuzzer target.
+# Each build lives in build-<name>/ under the source tree.
 # The last line is "N passed, N failed", summed over the runs.
 #
-# usage: tests/run-all.sh [NAME...]   (names: default selfpipe asan tsan distcheck)
+# usage: tests/run-all.sh [NAME...]
+#        (names: default selfpipe asan tsan distcheck fuzz)
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 jobs=$(nproc 2>/dev/null || echo 2)
-runs=${*:-"default selfpipe asan tsan distcheck"}
+runs=${*:-"default selfpipe asan tsan distcheck fuzz"}
 passed=0
 failed=0
 summary=""
@@ -92,6 +94,23 @@ for run in $runs; do
 			tail -80 "$dir/distcheck.out"
 			failed=$((failed + 1))
 			summary="${summary}distcheck: FAILED\n"
+		fi ;;
+	fuzz)
+		# The request parser under libFuzzer for FUZZ_TIME seconds
+		# (60): a crash, leak or sanitizer report fails the run.
+		start=$(date +%s)
+		dir=$top/build-fuzz
+		rm -rf "$dir" && mkdir -p "$dir"
+		echo "=== fuzz"
+		if (cd "$dir" && "$top/configure" -q >/dev/null &&
+		    make fuzz >fuzz.out 2>&1 &&
+		    make fuzz-run FUZZ_TIME="${FUZZ_TIME:-60}" >>fuzz.out 2>&1); then
+			passed=$((passed + 1))
+			summary="${summary}fuzz: passed, $(grep -o 'Done [0-9]* runs' "$dir/fuzz.out" | tail -1) in $(($(date +%s) - start)) s\n"
+		else
+			tail -60 "$dir/fuzz.out"
+			failed=$((failed + 1))
+			summary="${summary}fuzz: FAILED\n"
 		fi ;;
 	*)	echo "unknown run: $run" >&2; exit 2 ;;
 	esac
