@@ -41,6 +41,8 @@
 
 extern char **environ;
 
+#define SPAWN_RETRY_MS	100	/* least delay after a spawn that may pass */
+
 enum svc_event {
 	EV_START,
 	EV_STOP,
@@ -64,6 +66,7 @@ static void	set_state(struct svc *, enum svc_state, const char *, ...)
 static void	dispatch(struct svc *, enum svc_event);
 static void	deps_changed(void);
 static void	shutdown_step(void);
+static int64_t	backoff_delay(struct svc *);
 
 const char *
 svc_state_name(enum svc_state st)
@@ -323,6 +326,14 @@ start_limit_hit(struct svc *s)
 }
 
 static void
+forget_starts(struct svc *s)
+{
+	memset(s->start_times, 0, s->conf->start_burst *
+	    sizeof *s->start_times);
+	s->nstarts = 0;
+}
+
+static void
 note_start(struct svc *s)
 {
 	unsigned int burst = s->conf->start_burst;
@@ -331,8 +342,16 @@ note_start(struct svc *s)
 		s->start_times[s->nstarts++ % burst] = now_ms();
 }
 
+/* Errors of a spawn that may pass: retry them, do not go fatal. */
+static int
+spawn_transient(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOMEM ||
+	    err == EAGAIN || err == ENOBUFS;
+}
+
 /*
- * -> fatal, naming what failed. The spawn's errno does not say whether the
+ * -> fatal, naming what failed (or backoff if it may pass). The spawn's errno does not say whether the
  * exec or the chdir before it failed, and "cannot execute /bin/true: No
  * such file or directory" for a missing directory sends the operator the
  * wrong way: look at the directory (only on this failure path).
@@ -342,7 +361,31 @@ spawn_failed(struct svc *s, int err)
 {
 	const char *dir = s->conf->directory;
 	struct stat st;
+	int64_t delay;
 
+	if (spawn_transient(err)) {
+		/*
+		 * Out of descriptors, processes or memory: the machine's
+		 * state, not the program's. A failed start, under the
+		 * restart delay (at least SPAWN_RETRY_MS, restart_delay 0
+		 * must not spin) and the start limit.
+		 */
+		s->quick_failures++;
+		note_start(s);
+		if (start_limit_hit(s)) {
+			set_state(s, SVC_FATAL, "cannot start: %s; start limit "
+			    "of %u in %.1f s hit", strerror(err),
+			    s->conf->start_burst,
+			    s->conf->start_interval_ms / 1000.0);
+			return;
+		}
+		if ((delay = backoff_delay(s)) < SPAWN_RETRY_MS)
+			delay = SPAWN_RETRY_MS;
+		set_state(s, SVC_BACKOFF, "cannot start: %s; retrying in "
+		    "%.3f s", strerror(err), delay / 1000.0);
+		arm_timer(s, delay);
+		return;
+	}
 	if (dir != NULL && (stat(dir, &st) == -1 || !S_ISDIR(st.st_mode)))
 		set_state(s, SVC_FATAL, "cannot change to directory %s: %s",
 		    dir, strerror(err));
@@ -542,7 +585,8 @@ after_run(struct svc *s, int failed_start)
 		if (delay == 0) {
 			set_state(s, SVC_BACKOFF, "%s; restarting now", what);
 			s->pid = 0;
-			spawn_run(s);
+			s->want_start = 1;
+			try_start(s);
 			return;
 		}
 		set_state(s, SVC_BACKOFF, "%s; restarting in %.3f s", what,
@@ -716,10 +760,12 @@ act_timer_stopping(struct svc *s)
 	arm_timer(s, 100);
 }
 
+/* A restart waits for `after` as the first start did. */
 static void
 act_timer_backoff(struct svc *s)
 {
-	spawn_run(s);
+	s->want_start = 1;
+	try_start(s);
 }
 
 typedef void svc_action(struct svc *);
@@ -774,6 +820,13 @@ svc_start(struct svc *s, const char *why)
 			s->restart_after_stop = 1;
 		return 0;
 	}
+	/*
+	 * A start from rest (operator, reload, a dependent) is a fresh
+	 * start: the start limit counts from here, or a service that had
+	 * gone fatal would go fatal again at its first quick failure.
+	 */
+	if (!svc_active(s))
+		forget_starts(s);
 	s->want_start = 1;
 	s->quick_failures = 0;
 	dispatch(s, EV_START);

@@ -82,6 +82,26 @@ load_config(const char *path, int *nerrors)
 	return cf;
 }
 
+/*
+ * With a configuration file, descriptors vigild inherited are not its own
+ * (vigild(8)): a shell's pipe or a socket activation's sockets would stay
+ * open for as long as vigild runs. Only single-command mode passes them on.
+ */
+static void
+close_inherited(void)
+{
+#ifdef HAVE_CLOSEFROM
+	closefrom(STDERR_FILENO + 1);
+#else
+	long fd, max = sysconf(_SC_OPEN_MAX);
+
+	if (max < 0 || max > 65536)
+		max = 65536;
+	for (fd = STDERR_FILENO + 1; fd < max; fd++)
+		(void)close((int)fd);
+#endif
+}
+
 /* Become the reaper of orphaned descendants where the system allows it. */
 static void
 become_subreaper(void)
@@ -383,6 +403,7 @@ main(int argc, char *argv[])
 	}
 	if (single_flags)
 		usage();
+	close_inherited();
 	vd.self_path = self_path(argv[0]);
 	if (test) {
 		cf = load_config(conf_path, &nerrors);

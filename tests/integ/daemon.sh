@@ -8,7 +8,7 @@
 # notify) and its timeout.
 . "$top_srcdir/tests/integ/daemon_lib.sh"
 
-plan 98
+plan 113
 
 printf 'echo hi\n' >"$T/noexec"
 chmod 644 "$T/noexec"
@@ -389,6 +389,86 @@ check "requires: api stayed up through that, stopped once flaky is fatal" \
 check "  because of it" logged "api: stop: a required service is gone"
 check "  api's process is gone" pid_dead "$ap"
 vstop "requires"
+
+# ---- a restart waits for `after` too; a fresh start forgets the limit ---------
+# dep runs 1 s, then backs off 1.5 s; app (after dep) fails every 0.2 s.
+# While dep is down, app's restarts wait for it instead of running.
+conf <<EOF
+services = (
+  { name = "dep"; command = [ "/bin/sh", "-c", "sleep 1; exit 1" ];
+    min_uptime = 0.2; restart_delay = 1.5; restart_delay_max = 1.5;
+    start_limit = { burst = 0; }; },
+  { name = "app"; command = [ "/bin/sh", "-c", "sleep 0.2; exit 1" ];
+    after = [ "dep" ]; min_uptime = 0.1; restart_delay = 0.05;
+    restart_delay_max = 0.05; start_limit = { burst = 0; }; },
+  { name = "once"; command = [ "$PROBE", "exit", "1" ]; min_uptime = 5.0;
+    restart_delay = 0.05; start_limit = { burst = 2; interval = 60.0; }; }
+);
+EOF
+vstart
+wait_for 20 eval '[ "$(nlogged "dep: starting -> running")" -ge 2 ]'
+check "a restart waits for its after: app went back to waiting for dep" \
+    logged "app: backoff -> stopped: waiting for dep"
+# A start of app between dep's first exit and its next ready is a bug.
+app_in_gap() {
+	awk '/dep: running -> backoff/ { gap = 1 }
+	    /dep: starting -> running/ { if (gap) exit }
+	    gap && /app: [a-z]* -> starting/ { bad = 1 }
+	    END { exit bad ? 0 : 1 }' "$LOG"
+}
+check "  and was not started while dep was down" eval '! app_in_gap'
+# ... and once dep was ready again, app started from where it waited.
+app_resumed() {
+	awk '/app: backoff -> stopped: waiting for dep/ { w = 1; next }
+	    w == 1 && /dep: starting -> running/ { w = 2; next }
+	    w == 2 && /app: stopped -> starting/ { ok = 1 }
+	    END { exit ok ? 0 : 1 }' "$LOG"
+}
+check "  it started again once dep was back" app_resumed
+wait_for 10 is_state once fatal
+check "start limit: once is fatal after 2 starts" [ "$(nstarts once)" -eq 2 ]
+"$VIGILCTL" -s "$SOCK" start --no-wait once >/dev/null 2>&1
+wait_for 10 eval '[ "$(nstarts once)" -ge 4 ] && is_state once fatal'
+check "a start of a fatal service counts the start limit afresh ($(nstarts once) runs in all)" \
+    eval '[ "$(nstarts once)" -eq 4 ] && is_state once fatal'
+"$VIGILCTL" -s "$SOCK" stop dep >/dev/null 2>&1
+check "  with dep stopped by the operator, app is not restarted, and says why" \
+    wait_for 10 logged "app: .*stopped: not started: dep is stopped"
+vstop "restart and after"
+
+# ---- a spawn that may pass (out of descriptors) backs off, it is not fatal -----
+# vigild runs under a descriptor limit that leaves no room for a service's
+# capture pipe; once the limit is raised (prlimit: the soft limit, which
+# needs no privilege), the next try starts it.
+late="{ name = \"late\"; command = [ \"$PROBE\", \"wait\", \"$T/late.rep\" ];
+    min_uptime = 0.1; restart_delay = 0.05; restart_delay_max = 0.2;
+    start_limit = { burst = 0; };"
+conf <<EOF
+services = ( $late autostart = false; } );
+EOF
+vstart
+wait_for 10 logged "started with 1 service"
+nfd=$(($(ls /proc/"$vpid"/fd | sort -n | tail -n 1) + 1))
+vstop "descriptors, counting them"
+conf <<EOF
+services = ( $late } );
+EOF
+diag "vigild uses descriptors below $nfd with no service running"
+(ulimit -Sn "$nfd" && exec "$VIGILD" -c "$CONF" -s "$SOCK" -l debug \
+    </dev/null >"$T/out" 2>"$LOG") &
+vpid=$!
+track "$vpid"
+check "out of descriptors: late backs off, with the reason" \
+    wait_for 10 logged "late: [a-z]* -> backoff: cannot start: Too many open files; retrying"
+check "  and is not fatal" eval '! logged "late: [a-z]* -> fatal"'
+if command -v prlimit >/dev/null 2>&1; then
+	prlimit --pid "$vpid" --nofile=256:
+	check "  it starts once descriptors are free again" \
+	    wait_for 20 is_state late running
+else
+	skip "  it starts once descriptors are free again" "no prlimit"
+fi
+vstop "descriptors"
 
 # ---- readiness ------------------------------------------------------------------
 if command -v systemd-notify >/dev/null 2>&1; then
