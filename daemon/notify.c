@@ -214,6 +214,17 @@ notify_init(void)
 	unsetenv("WATCHDOG_PID");
 }
 
+/* Log a message sent to systemd at debug, on one line. */
+static void
+log_notify_sent(char *msg)
+{
+	char *p;
+
+	for (p = msg; (p = strchr(p, '\n')) != NULL; p++)
+		*p = ' ';
+	log_debug("notify: %s", msg);
+}
+
 /*
  * Send one message to systemd. Returns 0 when sent or when NOTIFY_SOCKET
  * was unset; -1 with errno (EMSGSIZE past 4 KiB, EAGAIN if systemd's queue
@@ -242,6 +253,8 @@ notify_systemd(const char *fmt, ...)
 	    (const struct sockaddr *)&notify_addr, notify_addrlen);
 	saved = errno;
 	close(fd);
+	if (r != -1 && strcmp(msg, "WATCHDOG=1") != 0)
+		log_notify_sent(msg);
 	errno = saved;
 	return r == -1 ? -1 : 0;
 }

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "vigild.h"
@@ -212,9 +213,12 @@ reload_apply(void *arg)
 		for (i = 0; i < j->diag.nerrors; i++)
 			log_warnx("%s", j->diag.errors[i]);
 		log_warnx("reload failed; the running configuration stays");
-	} else
+		notify_systemd("READY=1\nSTATUS=reload failed: %zu error(s); "
+		    "the running configuration stays", j->diag.nerrors);
+	} else {
 		apply(j->cf);
-	notify_systemd("READY=1");
+		notify_systemd("READY=1\nSTATUS=reloaded");
+	}
 	if (j->done != NULL) {
 		done_errors = (const char *const *)j->diag.errors;
 		done_nerrors = j->diag.nerrors;
@@ -254,6 +258,7 @@ void
 reload_start(void (*done)(int ok, void *arg), void *arg)
 {
 	struct reload_job *j;
+	struct timespec ts;
 
 	if (vd.shutting_down) {
 		reload_refuse(done, arg, "vigild is shutting down");
@@ -268,10 +273,14 @@ reload_start(void (*done)(int ok, void *arg), void *arg)
 	j->path = xstrdup(vd.conf_path);
 	j->done = done;
 	j->arg = arg;
-	notify_systemd("RELOADING=1");
+	/* MONOTONIC_USEC lets systemd match this reload to its own. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	notify_systemd("RELOADING=1\nMONOTONIC_USEC=%lld",
+	    (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
 	in_progress = 1;
 	if (vigil_pool_submit(vd.pool, reload_parse, reload_apply, j) == -1) {
 		log_warn("reload: cannot queue the parse");
+		notify_systemd("READY=1");
 		in_progress = 0;
 		free(j->path);
 		free(j);
