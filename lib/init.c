@@ -12,10 +12,12 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "internal.h"
 
 static pthread_once_t	 init_once = PTHREAD_ONCE_INIT;
+pid_t			 vigil_self_pid_;
 static vigil_log_fn	*log_fn;
 static void		*log_arg;
 
@@ -27,6 +29,7 @@ static const int fault_signals[] = {
 static void
 init_once_cb(void)
 {
+	vigil_self_pid_ = getpid();
 	lock_atfork_init_();
 	thread_init_();
 }

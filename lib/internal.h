@@ -8,6 +8,7 @@
 #ifndef VIGIL_INTERNAL_H
 #define VIGIL_INTERNAL_H
 
+#include <sys/types.h>
 #include <sys/queue.h>
 
 #include <pthread.h>
@@ -29,6 +30,13 @@
 
 /* init.c */
 void	vigil_init_(void);
+/*
+ * The pid of this process, without a system call (getpid() is one on
+ * glibc): set at initialisation and by the atfork child handler, so it is
+ * right after fork(). Not after _Fork() or a raw clone, which libvigil
+ * does not support anyway (its locks would not be renewed either).
+ */
+extern pid_t vigil_self_pid_;
 void	vigil_log_(int level, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 

@@ -526,6 +526,7 @@ atfork_child(void)
 	TSAN_FORGET(&fork_mu);
 	pthread_mutex_init(&list_mu, NULL);
 	pthread_mutex_init(&fork_mu, NULL);
+	vigil_self_pid_ = getpid();
 	thread_atfork_child_();
 	pool_atfork_child_();
 }

@@ -270,7 +270,7 @@ vigil_sigsrc_read(struct vigil_sigsrc *s, struct vigil_siginfo *si)
 	struct sp_record r;
 	ssize_t n;
 
-	if (getpid() != s->owner) {
+	if (vigil_self_pid_ != s->owner) {
 		/* A forked child: the pipe's records are the parent's. */
 		errno = EBADF;
 		return -1;

@@ -11,7 +11,8 @@
  * inherited, but epoll does not report an inherited signalfd as readable,
  * and a read in the child would take the child's own signals through the
  * parent's object; so vigil_sigsrc_read() refuses (EBADF) in any process
- * but the one that made the source, as the other backends do. The child
+ * but the one that made the source, as the other backends do (comparing
+ * the pid libvigil keeps, which costs no system call on the hot path). The child
  * frees the inherited source (which only closes its copy of the descriptor)
  * and makes its own. Never call signalfd() on an inherited descriptor: that
  * would change the set of the parent's source too.
@@ -62,7 +63,7 @@ vigil_sigsrc_read(struct vigil_sigsrc *s, struct vigil_siginfo *si)
 	struct signalfd_siginfo ssi;
 	ssize_t n;
 
-	if (getpid() != s->owner) {
+	if (vigil_self_pid_ != s->owner) {
 		errno = EBADF;
 		return -1;
 	}

@@ -167,7 +167,7 @@ conf <<EOF
 services = (
   { name = "herd"; command = [ "$PROBE", "exit", "1" ]; instances = 10;
     restart_delay = 0; min_uptime = 60.0;
-    start_limit = { burst = 20; interval = 60.0; }; }
+    start_limit = { burst = 20; interval = 600.0; }; }
 );
 EOF
 vstart
