@@ -229,6 +229,7 @@ struct config {
 
 	struct service_conf *services;
 	size_t		  nservices;
+	int		  has_deps;	/* some service has after (or requires) */
 };
 
 /*

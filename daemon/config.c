@@ -2127,6 +2127,7 @@ config_load(const char *path, struct config_diag *diag)
 {
 	struct parse p;
 	config_t lc;
+	size_t i;
 
 	memset(&p, 0, sizeof p);
 	p.cf = config_new(path);
@@ -2139,6 +2140,10 @@ config_load(const char *path, struct config_diag *diag)
 		check_references(&p);
 		check_cycles(&p);
 		parse_routes(&p);
+		for (i = 0; i < p.cf->nservices; i++)
+			if (p.cf->services[i].after != NULL &&
+			    p.cf->services[i].after[0] != NULL)
+				p.cf->has_deps = 1;
 		if (p.cf->nservices == 0)
 			pmsg(&p, 1, path, 0, 0, "no services are defined");
 	}

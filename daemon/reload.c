@@ -85,6 +85,13 @@ sweep_cb(evutil_socket_t fd, short what, void *arg)
 		}
 }
 
+/* Do services still run under a configuration a reload replaced? */
+int
+reload_busy(void)
+{
+	return !TAILQ_EMPTY(&retired);
+}
+
 void
 reload_sweep_soon(void)
 {

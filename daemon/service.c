@@ -947,6 +947,13 @@ deps_changed(void)
 	char **r;
 	int again = 1, rounds = 0;
 
+	/*
+	 * Without after or requires nothing waits for another service (a
+	 * start spawns at once) and nothing is stopped for one: skip the
+	 * walk, which would make a cold start of N services O(N^2).
+	 */
+	if (vd.conf != NULL && !vd.conf->has_deps && !reload_busy())
+		again = 0;
 	while (again && rounds++ < 64) {
 		again = 0;
 		TAILQ_FOREACH(s, &svcs, entry) {

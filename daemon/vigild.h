@@ -125,6 +125,7 @@ void	route_signal(const struct vigil_siginfo *);
 void	reload_start(void (*done)(int ok, void *arg), void *arg);
 /* Soon, on the loop: forget removed services once they are stopped. */
 void	reload_sweep_soon(void);
+int	reload_busy(void);
 /*
  * Only inside a done callback that got ok == 0: the errors of the new file
  * ("FILE:LINE: message"), or why the reload did not run; *n of them.
