@@ -45,11 +45,6 @@
 			"0123456789"
 #define DURATION_MAX_S	1000000000.0	/* about 31 years */
 
-#ifdef __FreeBSD__
-#define ROOT_SOCKET	"/var/run/vigild.sock"
-#else
-#define ROOT_SOCKET	"/run/vigild.sock"
-#endif
 
 /* One message, kept until the end of the parse to be sorted by line. */
 struct msg {
@@ -2264,22 +2259,6 @@ config_service_rewrite(const struct service_conf *svc, int signo)
 		if (svc->rewrites[i].from == signo)
 			return svc->rewrites[i].to;
 	return signo;
-}
-
-const char *
-config_default_socket(char *buf, size_t len)
-{
-	const char *xdg;
-	int n;
-
-	if (geteuid() == 0)
-		n = snprintf(buf, len, "%s", ROOT_SOCKET);
-	else if ((xdg = getenv("XDG_RUNTIME_DIR")) != NULL && xdg[0] == '/')
-		n = snprintf(buf, len, "%s/vigild.sock", xdg);
-	else
-		n = snprintf(buf, len, "/tmp/vigild-%lu.sock",
-		    (unsigned long)geteuid());
-	return n >= 0 && (size_t)n < len ? buf : NULL;
 }
 
 /* ------------------------------------------------------------------ */

@@ -116,6 +116,8 @@ select_svcs(struct ctl_conn *c, const struct proto_request *req,
  * Every free-form string goes through proto_string() and jansson's
  * encoder; the rest are numbers and fixed words.
  */
+#define STATUS_FLUSH	(32 * 1024)	/* send when this much is queued */
+
 struct jbuf {
 	char		 buf[4096];	/* > every item: a reason is 160 bytes */
 	size_t		 len;
@@ -238,8 +240,16 @@ cmd_status(struct ctl_conn *c, const struct proto_request *req)
 
 	if ((v = select_svcs(c, req, &n, 0)) == NULL)
 		return;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n && !c->dead; i++) {
 		send_status(c, v[i], mono, wall);
+		/*
+		 * Hand the socket what it takes as we go: the buffer stays
+		 * small and warm instead of growing (and faulting in) the
+		 * whole reply, 350 KiB with 1,000 services.
+		 */
+		if (ctl_pending(c) >= STATUS_FLUSH)
+			ctl_flush(c);
+	}
 	free(v);
 	ctl_reply_ok(c);
 }

@@ -68,6 +68,7 @@ static const char	*sock_path;
 static int		 json_mode;
 static int		 ctl_fd = -1;
 static char		 rbuf[PROTO_MSG_MAX];
+static size_t		 roff;		/* rbuf[roff, rlen) is unread */
 static size_t		 rlen;
 static const struct cmd	*cur_cmd;
 static int		 hello_pending;
@@ -275,7 +276,13 @@ ctl_recv(int timeout_ms)
 	ssize_t n;
 	int r;
 
-	while ((nl = memchr(rbuf, '\n', rlen)) == NULL) {
+	while ((nl = memchr(rbuf + roff, '\n', rlen - roff)) == NULL) {
+		/* Move what is left to the front only when more must come. */
+		if (roff > 0) {
+			rlen -= roff;
+			memmove(rbuf, rbuf + roff, rlen);
+			roff = 0;
+		}
 		if (rlen == sizeof rbuf)
 			die(EXIT_FAIL, "reply longer than %d bytes",
 			    PROTO_MSG_MAX);
@@ -290,7 +297,7 @@ ctl_recv(int timeout_ms)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == 0 || (n == -1 && errno == ECONNRESET)) {
-			if (rlen > 0)
+			if (rlen > roff)
 				lost();
 			return NULL;
 		}
@@ -299,10 +306,11 @@ ctl_recv(int timeout_ms)
 			    strerror(errno));
 		rlen += (size_t)n;
 	}
-	len = (size_t)(nl - rbuf);
-	msg = json_loadb(rbuf, len, 0, &je);
-	rlen -= len + 1;
-	memmove(rbuf, nl + 1, rlen);
+	len = (size_t)(nl - (rbuf + roff));
+	msg = json_loadb(rbuf + roff, len, 0, &je);
+	roff += len + 1;
+	if (roff == rlen)
+		roff = rlen = 0;
 	if (msg == NULL || !json_is_object(msg))
 		die(EXIT_FAIL, "malformed reply from vigild: %s",
 		    msg == NULL ? je.text : "not an object");
