@@ -341,6 +341,41 @@ ctl_peer_allowed(int fd, uid_t *uid, pid_t *pid)
 	return 0;
 }
 
+/*
+ * A reload changed socket_mode or socket_group: apply them to the socket
+ * (if it is still ours) and to the peer check, at once. On failure the
+ * old ones stay, with a warning.
+ */
+void
+control_set_perms(const struct config *ocf, const struct config *ncf)
+{
+	struct stat st;
+	int ngroup = ncf->socket_group != NULL;
+	gid_t gid = ngroup ? ncf->socket_gid : getegid();
+
+	if (sock_path == NULL || (ocf->socket_mode == ncf->socket_mode &&
+	    has_group == ngroup && (!ngroup || sock_gid == gid)))
+		return;
+	if (lstat(sock_path, &st) == -1 || st.st_dev != sock_dev ||
+	    st.st_ino != sock_ino) {
+		log_warnx("reload: control socket %s is not ours any more; "
+		    "socket_mode and socket_group unchanged", sock_path);
+		return;
+	}
+	if (chown(sock_path, (uid_t)-1, gid) == -1 ||
+	    chmod(sock_path, ncf->socket_mode) == -1) {
+		log_warn("reload: control socket %s: mode %04o, group %s",
+		    sock_path, (unsigned int)ncf->socket_mode,
+		    ngroup ? ncf->socket_group : "(none)");
+		return;
+	}
+	has_group = ngroup;
+	sock_gid = gid;
+	log_info("control socket %s: mode %04o, group %s", sock_path,
+	    (unsigned int)ncf->socket_mode,
+	    ngroup ? ncf->socket_group : "(none)");
+}
+
 /* Remove the socket (if it is still ours) and the lock file. */
 void
 control_remove(void)

@@ -185,6 +185,7 @@ apply(struct config *ncf)
 			svc_start(s, "configuration changed");
 	}
 	vd.conf = ncf;
+	control_set_perms(ocf, ncf);
 	for (k = 0; k < ncf->nservices; k++) {
 		nsc = &ncf->services[k];
 		have = 0;

@@ -207,6 +207,8 @@ void	control_start(void);
 void	control_close(void);
 /* Remove the socket and its lock file (if ours), e.g. on a failed start. */
 void	control_remove(void);
+/* Reload: give the socket the new file's socket_mode and socket_group. */
+void	control_set_perms(const struct config *old, const struct config *new);
 /* The ring hook: feeds vigilctl log -f. */
 void	control_ring_line(struct ring *, const char *line, size_t len);
 

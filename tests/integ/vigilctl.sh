@@ -6,7 +6,7 @@
 # the same memory (tests/integ/ctl_abuse.py).
 . "$top_srcdir/tests/integ/lib.sh"
 
-plan 80
+plan 81
 
 SOCK=$T/ctl.sock
 CONF=$T/vigild.conf
@@ -390,6 +390,15 @@ EOF
 	    "$VIGILCTL" -s "$SOCK2" status >/dev/null 2>&1
 	check "socket_group as a supplementary group may control" [ $? -eq 0 ]
 	ctl() { "$VIGILCTL" -s "$SOCK2" "$@"; }
+	# A reload applies new socket_mode and socket_group at once.
+	sed 's/socket_mode = "0666"; socket_group = "daemon";/socket_mode = "0600";/' \
+	    "$T/auth.conf" >"$T/auth.conf.new" && mv "$T/auth.conf.new" "$T/auth.conf"
+	ctl reload >/dev/null 2>&1
+	setpriv --reuid=65534 --regid=1 --clear-groups \
+	    "$VIGILCTL" -s "$SOCK2" status >/dev/null 2>&1
+	rc=$?
+	check "reload: socket_mode 0600 and no socket_group apply at once ($(stat -c '%a %G' "$SOCK2"), rc $rc)" \
+	    sh -c "[ '$(stat -c '%a' "$SOCK2")' = 600 ] && [ $rc -ne 0 ]"
 	ctl shutdown --no-wait >"$T/out" 2>&1
 	rc=$?
 	check "shutdown --no-wait answers at once" sh -c \
@@ -398,7 +407,7 @@ EOF
 	check "... and vigild exits" [ $? -eq 0 ]
 	ctl() { "$VIGILCTL" -s "$SOCK" "$@"; }
 else
-	for i in 1 2 3 4 5 6; do
+	for i in 1 2 3 4 5 6 7; do
 		skip "peer credentials $i" "needs root and setpriv"
 	done
 fi
