@@ -2,9 +2,9 @@
  * Single-command mode: vigild [options] -- COMMAND [ARG...] (SPEC 4, 6),
  * vigild as a container's init in place of tini or dumb-init.
  *
- * One thread, one poll() loop on the signal source; no libevent, no pool.
- * main() has already blocked every asynchronous signal, set the log level
- * and made us a subreaper where we are not PID 1.
+ * One thread, one libevent loop on the signal source and the one timer of
+ * the phase below; no pool. main() has already blocked every asynchronous
+ * signal, set the log level and made us a subreaper where we are not PID 1.
  *
  * - Every forwardable signal (all but KILL, STOP, the fault signals and the
  *   C library's internal ones) is taken from the source and sent as it came
@@ -37,7 +37,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +44,8 @@
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <event2/event.h>
 
 #include "log.h"
 #include "vigild.h"
@@ -71,6 +72,8 @@ struct single {
 	const char	*name;		/* argv[0], for log lines */
 	struct vigil_spawnattr *attr;
 	struct vigil_sigsrc *src;
+	struct event	*sig_ev;	/* the source is readable */
+	struct event	*timer_ev;	/* deadline_ms, or a recheck */
 	int		 tty_flags;	/* VIGIL_SPAWN_CTTY etc., or 0 */
 	int		 tty_back;	/* give the foreground back at exit */
 	sigset_t	 early;		/* received before the first start */
@@ -753,7 +756,7 @@ single_step(struct single *s)
 }
 
 /*
- * How long poll() may sleep: forever while the command runs or nothing is
+ * How long the loop may sleep: forever while the command runs or nothing is
  * due. While the rest of a group goes, look again every SINGLE_RECHECK_MS:
  * a member whose parent is not us ends without a SIGCHLD to us.
  */
@@ -773,23 +776,65 @@ single_timeout(const struct single *s)
 	return (int)left;
 }
 
+/*
+ * Move on as far as the phase allows, then sleep until its next deadline
+ * (no timer at all when nothing is due), or end the loop when done.
+ */
+static void
+single_update(struct single *s)
+{
+	struct timeval tv;
+	int ms;
+
+	single_step(s);
+	if (s->phase == PHASE_DONE) {
+		event_base_loopbreak(vd.base);
+		return;
+	}
+	if ((ms = single_timeout(s)) == -1)
+		evtimer_del(s->timer_ev);
+	else {
+		ms_to_tv(ms, &tv);
+		evtimer_add(s->timer_ev, &tv);
+	}
+}
+
+/* Signals came: forward them, reap, move on. */
+static void
+single_signal_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct single *s = arg;
+
+	single_read_signals(s);
+	single_reap(s);
+	single_update(s);
+}
+
+/* A deadline or a recheck (see single_timeout()). */
+static void
+single_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct single *s = arg;
+
+	single_reap(s);
+	single_update(s);
+}
+
 /* The loop: wait for a signal or a deadline, reap, move on; until done. */
 static void
 single_loop(struct single *s)
 {
-	struct pollfd pfd;
-
-	pfd.fd = vigil_sigsrc_fd(s->src);
-	pfd.events = POLLIN;
-	while (s->phase != PHASE_DONE) {
-		single_step(s);
-		if (s->phase == PHASE_DONE)
-			break;
-		if (poll(&pfd, 1, single_timeout(s)) == -1 && errno != EINTR)
-			fatal("poll");
-		single_read_signals(s);
-		single_reap(s);
-	}
+	s->sig_ev = event_new(vd.base, vigil_sigsrc_fd(s->src),
+	    EV_READ | EV_PERSIST, single_signal_cb, s);
+	s->timer_ev = evtimer_new(vd.base, single_timer_cb, s);
+	if (s->sig_ev == NULL || s->timer_ev == NULL)
+		fatalx("cannot create the loop's events");
+	event_add(s->sig_ev, NULL);
+	single_update(s);
+	if (s->phase != PHASE_DONE && event_base_dispatch(vd.base) == -1)
+		fatalx("the event loop failed");
+	event_free(s->timer_ev);
+	event_free(s->sig_ev);
 }
 
 /*
@@ -816,6 +861,8 @@ single_main(char **argv, const struct single_opts *opts)
 	    vigil_spawnattr_set_argv(s.attr, argv) == -1)
 		fatal("spawn attributes");
 	single_pass_fds(s.attr);
+	if ((vd.base = event_base_new()) == NULL)
+		fatalx("cannot create the event loop");
 	single_tty(&s);
 	/* Armed before the first spawn, so no SIGCHLD can be missed. */
 	if ((s.src = vigil_sigsrc_new(&set)) == NULL)
@@ -831,6 +878,8 @@ single_main(char **argv, const struct single_opts *opts)
 	single_tty_restore(&s);
 	vigil_sigsrc_free(s.src);
 	vigil_spawnattr_free(s.attr);
+	event_base_free(vd.base);
+	vd.base = NULL;
 	log_debug("exiting with status %d", s.status);
 	return s.status;
 }
