@@ -26,6 +26,9 @@
  *   or SIGINT, forwarded like any signal, also ends the restarts.
  * - No timer runs while the command runs; the loop only wakes up for
  *   deadlines while waiting to restart or for the rest of a group to go.
+ * - -p PIDFILE: written and locked as in configuration mode (pidfile.c),
+ *   before the command starts, so a second vigild on the same file never
+ *   starts its command; removed at exit.
  */
 #include "config.h"
 
@@ -846,6 +849,7 @@ single_main(char **argv, const struct single_opts *opts)
 {
 	struct single s;
 	sigset_t set;
+	char err[512];
 
 	memset(&s, 0, sizeof s);
 	s.opts = opts;
@@ -856,6 +860,9 @@ single_main(char **argv, const struct single_opts *opts)
 	sigemptyset(&s.early);
 	single_sigset(&set);
 	single_default_dispositions(&set);
+	if (opts->pidfile != NULL &&
+	    pidfile_open(opts->pidfile, err, sizeof err) == -1)
+		fatalx("%s", err);
 
 	if ((s.attr = vigil_spawnattr_new()) == NULL ||
 	    vigil_spawnattr_set_argv(s.attr, argv) == -1)
@@ -880,6 +887,7 @@ single_main(char **argv, const struct single_opts *opts)
 	vigil_spawnattr_free(s.attr);
 	event_base_free(vd.base);
 	vd.base = NULL;
+	pidfile_remove();
 	log_debug("exiting with status %d", s.status);
 	return s.status;
 }

@@ -219,6 +219,8 @@ struct single_opts {
 	int		 restart;	/* enum restart_policy, or -1: never */
 	int64_t		 grace_ms;	/* default 10 s */
 	int		 log_level;
+	const char	*pidfile;	/* -p, or NULL: none */
+	const char	*socket;	/* -s, or NULL: no control socket */
 };
 int	single_main(char **argv, const struct single_opts *);
 

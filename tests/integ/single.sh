@@ -5,7 +5,7 @@
 # after the command ends, PID 1 in a pid namespace, the terminal, restarts.
 . "$top_srcdir/tests/integ/lib.sh"
 
-plan 60
+plan 69
 
 ulimit -c 0	# children that die of SEGV, ABRT or QUIT leave no core
 
@@ -340,5 +340,27 @@ check "--restart always: the delay doubles on quick failures ($runs runs)" \
     between "$runs" 3 8
 check "--restart always: SIGTERM ends it with the last status 3 ($rc)" \
     [ "$rc" = 3 ]
+
+# ---- -p: the pid file ------------------------------------------------------
+start -p "$T/v.pid" -- "$PROBE" wait "$T/prep"
+wait_for 10 exists "$T/prep"
+check "-p writes vigild's pid" [ "$(cat "$T/v.pid" 2>/dev/null)" = "$vpid" ]
+run 10 -p "$T/v.pid" -- sh -c "touch '$T/ran2'" 2>"$T/perr"
+check "a second vigild on the same pid file refuses: exit 1 (got $rc)" \
+    [ "$rc" -eq 1 ]
+check "... naming the running one" \
+    grep -q "already running (pid $vpid, pid file $T/v.pid)" "$T/perr"
+check "... without starting its command" [ ! -e "$T/ran2" ]
+check "... and the pid file still names the first" \
+    [ "$(cat "$T/v.pid")" = "$vpid" ]
+kill -TERM "$vpid"
+finish
+check "vigild -p exits with the command's status, 143 (got $rc)" [ "$rc" = 143 ]
+check "-p: the pid file is removed at exit" [ ! -e "$T/v.pid" ]
+echo 999999 >"$T/v.pid"
+run 10 -p "$T/v.pid" -- sh -c "echo \$PPID >'$T/ppid'; cp '$T/v.pid' '$T/seen'"
+check "-p: a stale pid file is taken over (got $rc)" \
+    sh -c "[ $rc -eq 0 ] && cmp -s '$T/ppid' '$T/seen'"
+check "... and removed at exit" [ ! -e "$T/v.pid" ]
 
 done_testing
