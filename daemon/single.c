@@ -29,6 +29,17 @@
  * - -p PIDFILE: written and locked as in configuration mode (pidfile.c),
  *   before the command starts, so a second vigild on the same file never
  *   starts its command; removed at exit.
+ * - -s SOCKET: the control socket of configuration mode (control*.c, peer
+ *   checks included) on this loop. Its commands act on struct svc, so the
+ *   command is described by a one-service configuration (config_single())
+ *   and one struct svc that this file keeps up to date as a mirror of its
+ *   phases (single_state()); service.c's state machine never drives it.
+ *   What the commands do comes from single_ops: start and restart skip a
+ *   restart delay, restart stops the run as stop does and starts again at
+ *   once whatever the policy; stop and shutdown end the command for good,
+ *   as a forwarded SIGTERM does, then vigild exits with its status. Both
+ *   stop the run as a grace-bounded stop: SIGTERM, SIGKILL after --grace.
+ *   Output is not captured, so log answers that it is not.
  */
 #include "config.h"
 
@@ -41,6 +52,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,7 +84,9 @@ enum single_phase {
 
 struct single {
 	const struct single_opts *opts;
-	const char	*name;		/* argv[0], for log lines */
+	const char	*name;		/* the service's, for log lines */
+	const char	*path;		/* argv[0], for messages */
+	struct svc	*svc;		/* what the control socket sees */
 	struct vigil_spawnattr *attr;
 	struct vigil_sigsrc *src;
 	struct event	*sig_ev;	/* the source is readable */
@@ -94,7 +108,43 @@ struct single {
 	int		 killed;	/* SIGKILL sent in this stop */
 	int		 status;	/* exit code, or 128+N */
 	int		 stop;		/* no more restarts */
+	int		 stopping;	/* the run is being stopped on request */
+	int		 op_restart;	/* start again once the run is over */
+	int		 op_stop;	/* ended by vigilctl stop or shutdown */
+	int		 fatal;		/* cannot be executed */
+	unsigned int	 runs;		/* starts so far */
+	char		 what[160];	/* how the last run ended */
 };
+
+static struct single	*ctl_single;	/* for single_ops */
+
+static void	single_state(struct single *, enum svc_state, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+/*
+ * Set the state the control socket shows for the command, and why (the
+ * lines of the log are single.c's own, as they have always been).
+ */
+static void
+single_state(struct single *s, enum svc_state st, const char *fmt, ...)
+{
+	struct svc *svc = s->svc;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(svc->reason, sizeof svc->reason, fmt, ap);
+	va_end(ap);
+	svc->state = st;
+	svc->state_ms = now_ms();
+}
+
+/* No more restarts: the end comes with the command's (or its group's). */
+static void
+single_no_restart(struct single *s)
+{
+	s->stop = 1;
+	vd.shutting_down = 1;	/* the control socket refuses starts */
+}
 
 /* "SIGTERM", or "signal 40" for one without a name (buf holds it). */
 static const char *
@@ -456,6 +506,8 @@ single_stop_rest(struct single *s, enum single_phase phase)
 	s->deadline_ms = -1;
 	if (!single_left(s))
 		return;
+	single_state(s, SVC_STOPPING, "%s; sending SIGTERM to the processes "
+	    "left", s->what);
 	log_info("sending SIGTERM to the processes left%s",
 	    phase == PHASE_FINAL ? "" : " in the group");
 	single_kill_rest(s, SIGTERM);
@@ -476,8 +528,12 @@ single_backoff(struct single *s)
 	s->phase = PHASE_BACKOFF;
 	s->deadline_ms = s->restart_ms;
 	left = s->restart_ms - now_ms();
+	if (left < 0)
+		left = 0;
+	single_state(s, SVC_BACKOFF, "%s; restarting in %.3f s", s->what,
+	    (double)left / 1000.0);
 	log_svc(LOG_LEVEL_INFO, s->name, "restarting in %lld ms",
-	    (long long)(left > 0 ? left : 0));
+	    (long long)left);
 }
 
 /* 1 if the policy restarts the command after a run ending with status. */
@@ -486,6 +542,8 @@ single_wants_restart(const struct single *s, int status)
 {
 	if (s->stop)
 		return 0;
+	if (s->op_restart)
+		return 1;
 	switch (s->opts->restart) {
 	case RESTART_ALWAYS:
 		return 1;
@@ -510,9 +568,10 @@ single_run_over(struct single *s)
 		single_stop_rest(s, PHASE_FINAL);
 		return;
 	}
-	if (s->ended_ms - s->started_ms >= SINGLE_QUICK_MS)
+	if (s->ended_ms - s->started_ms >= SINGLE_QUICK_MS || s->op_restart)
 		s->delay_ms = SINGLE_DELAY_MIN_MS;
-	delay = s->delay_ms;
+	delay = s->op_restart ? 0 : s->delay_ms;
+	s->op_restart = 0;
 	s->delay_ms = s->delay_ms * 2 > SINGLE_DELAY_MAX_MS ?
 	    SINGLE_DELAY_MAX_MS : s->delay_ms * 2;
 	s->restart_ms = s->ended_ms + delay;
@@ -528,16 +587,23 @@ single_ended(struct single *s)
 
 	s->ended = 0;
 	s->pid = 0;
+	s->stopping = 0;
 	s->ended_ms = now_ms();
+	s->svc->pid = 0;
 	if (WIFEXITED(st)) {
 		s->status = WEXITSTATUS(st);
-		log_svc(LOG_LEVEL_INFO, s->name, "exited with status %d",
+		snprintf(s->what, sizeof s->what, "exited with status %d",
 		    s->status);
+		s->svc->last_code = s->status;
+		s->svc->last_signal = 0;
 	} else {
 		s->status = 128 + WTERMSIG(st);
-		log_svc(LOG_LEVEL_INFO, s->name, "killed by %s",
+		snprintf(s->what, sizeof s->what, "killed by %s",
 		    single_signame(WTERMSIG(st), buf, sizeof buf));
+		s->svc->last_code = -1;
+		s->svc->last_signal = WTERMSIG(st);
 	}
+	log_svc(LOG_LEVEL_INFO, s->name, "%s", s->what);
 	single_run_over(s);
 }
 
@@ -582,7 +648,7 @@ single_signal(struct single *s, const struct vigil_siginfo *si)
 		return;
 	}
 	if ((si->signo == SIGTERM || si->signo == SIGINT) && !s->stop) {
-		s->stop = 1;
+		single_no_restart(s);
 		if (s->opts->restart == RESTART_ALWAYS ||
 		    s->opts->restart == RESTART_ON_FAILURE)
 			log_info("%s received: no more restarts", name);
@@ -669,12 +735,16 @@ single_transient(int err)
 static void
 single_start_failed(struct single *s, int err)
 {
-	log_svc(LOG_LEVEL_ERROR, s->name, "cannot execute: %s",
+	snprintf(s->what, sizeof s->what, "cannot execute %s: %s", s->path,
 	    strerror(err));
+	log_svc(LOG_LEVEL_ERROR, s->name, "%s", s->what);
 	s->status = err == ENOENT ? 127 : 126;
 	s->started_ms = s->ended_ms = now_ms();
-	if (!single_transient(err))
-		s->stop = 1;
+	if (!single_transient(err)) {
+		single_no_restart(s);
+		s->fatal = 1;
+		single_state(s, SVC_FATAL, "%s", s->what);
+	}
 	single_run_over(s);
 }
 
@@ -692,7 +762,62 @@ single_start(struct single *s)
 	s->started_ms = now_ms();
 	s->phase = PHASE_RUN;
 	s->deadline_ms = -1;
+	s->stopping = s->killed = 0;
+	if (s->runs++ > 0)
+		s->svc->restarts++;
+	s->svc->pid = pid;
+	s->svc->started_ms = s->started_ms;
+	s->svc->ready = 1;	/* no readiness in this mode: up is ready */
+	single_state(s, SVC_RUNNING, "started, pid %ld", (long)pid);
 	log_svc(LOG_LEVEL_INFO, s->name, "started, pid %ld", (long)pid);
+}
+
+/*
+ * Stop the run on request (vigilctl stop, restart, shutdown): SIGTERM and
+ * SIGCONT to the command's group now, SIGKILL when the grace period is
+ * over (single_step_once()). Its end is then handled as any other.
+ */
+static void
+single_stop_run(struct single *s, const char *why)
+{
+	if (s->phase != PHASE_RUN || s->stopping)
+		return;
+	s->stopping = 1;
+	s->killed = 0;
+	single_state(s, SVC_STOPPING, "%s: sending SIGTERM", why);
+	log_svc(LOG_LEVEL_INFO, s->name, "%s: sending SIGTERM to its process "
+	    "group", why);
+	(void)single_kill_group(s, SIGTERM);
+	(void)single_kill_group(s, SIGCONT);
+	s->deadline_ms = now_ms() + s->opts->grace_ms;
+}
+
+/* A stop on request outlived the grace period: SIGKILL, then wait. */
+static void
+single_stop_expired(struct single *s)
+{
+	if (s->killed) {
+		s->deadline_ms = -1;	/* the SIGCHLD will come */
+		return;
+	}
+	log_svc(LOG_LEVEL_WARN, s->name, "grace period over: sending SIGKILL "
+	    "to its process group");
+	(void)single_kill_group(s, SIGKILL);
+	s->killed = 1;
+	s->deadline_ms = -1;
+}
+
+/* Nothing is left: the state the control socket shows last. */
+static void
+single_done(struct single *s)
+{
+	s->phase = PHASE_DONE;
+	if (s->fatal)
+		single_state(s, SVC_FATAL, "%s", s->what);
+	else if (s->op_stop)
+		single_state(s, SVC_STOPPED, "stopped (%s)", s->what);
+	else
+		single_state(s, SVC_EXITED, "%s", s->what);
 }
 
 /*
@@ -713,7 +838,7 @@ single_expired(struct single *s)
 	if (s->phase == PHASE_DRAIN)
 		single_backoff(s);
 	else
-		s->phase = PHASE_DONE;
+		single_done(s);
 }
 
 /* Move on from the current phase once its condition or deadline is met. */
@@ -723,6 +848,10 @@ single_step_once(struct single *s)
 	int expired = s->deadline_ms != -1 && now_ms() >= s->deadline_ms;
 
 	switch (s->phase) {
+	case PHASE_RUN:
+		if (s->stopping && expired)
+			single_stop_expired(s);
+		break;
 	case PHASE_DRAIN:
 	case PHASE_FINAL:
 		if (single_left(s)) {
@@ -731,7 +860,7 @@ single_step_once(struct single *s)
 		} else if (s->phase == PHASE_DRAIN)
 			single_backoff(s);
 		else
-			s->phase = PHASE_DONE;
+			single_done(s);
 		break;
 	case PHASE_BACKOFF:
 		if (s->stop)
@@ -840,6 +969,109 @@ single_loop(struct single *s)
 	event_free(s->sig_ev);
 }
 
+/* ---- the control socket's operations (vigilctl) ------------------ */
+
+/*
+ * start: waiting to restart, or for the rest of the last run to go, the
+ * command starts now (or as soon as that rest is gone), its quick-failure
+ * delay back to the minimum. Running, it is already started.
+ */
+static int
+single_op_start(struct svc *svc, const char *why)
+{
+	struct single *s = ctl_single;
+
+	if (s->stop)
+		return -1;
+	if (s->phase == PHASE_BACKOFF || s->phase == PHASE_DRAIN) {
+		log_svc(LOG_LEVEL_INFO, s->name, "starting without delay: %s",
+		    why);
+		s->delay_ms = SINGLE_DELAY_MIN_MS;
+		s->restart_ms = now_ms();
+		if (s->phase == PHASE_BACKOFF)
+			s->deadline_ms = s->restart_ms;
+	}
+	single_update(s);
+	return 0;
+}
+
+/* restart: stop the run and start again at once, whatever the policy. */
+static int
+single_op_restart(struct svc *svc, const char *why)
+{
+	struct single *s = ctl_single;
+
+	if (s->stop)
+		return -1;
+	if (s->phase != PHASE_RUN)
+		return single_op_start(svc, why);
+	s->op_restart = 1;
+	single_stop_run(s, why);
+	single_update(s);
+	return 0;
+}
+
+/*
+ * stop and shutdown: the command ends for good, as after a forwarded
+ * SIGTERM (and vigild with it), but bounded: SIGKILL after the grace
+ * period. A stop waits for the state stopped, which the control socket
+ * reports on its way out (control_close()).
+ */
+static void
+single_end(struct single *s, const char *why)
+{
+	if (!s->stop)
+		log_info("%s: the command stops for good, and vigild with it",
+		    why);
+	single_no_restart(s);
+	s->op_stop = 1;
+	s->op_restart = 0;
+	single_stop_run(s, why);
+	single_update(s);
+}
+
+static int
+single_op_stop(struct svc *svc, const char *why)
+{
+	single_end(ctl_single, why);
+	return 0;
+}
+
+static void
+single_op_shutdown(void)
+{
+	single_end(ctl_single, "shutdown");
+}
+
+static const struct svc_ops single_ops = {
+	single_op_start, single_op_stop, single_op_restart, single_op_shutdown,
+	NULL	/* no configuration to reload */
+};
+
+/*
+ * The description of the command for the control socket (-s), and the
+ * socket itself: a one-service configuration, the service's struct svc.
+ */
+static void
+single_control(struct single *s, char **argv)
+{
+	char err[512];
+
+	vd.conf = config_single(argv, s->opts->restart == -1 ? RESTART_NEVER :
+	    (enum restart_policy)s->opts->restart, s->opts->grace_ms);
+	vd.ops = &single_ops;
+	ctl_single = s;
+	s->svc = svc_add_conf_instance(&vd.conf->services[0], 0);
+	s->name = s->svc->name;
+	if (s->opts->socket == NULL)
+		return;
+	if (control_listen(s->opts->socket, err, sizeof err) == -1) {
+		pidfile_remove();
+		fatalx("%s", err);
+	}
+	control_start();
+}
+
 /*
  * Run argv as the one supervised command until it ends for good and
  * nothing of it is left; return the status for main() to exit with.
@@ -853,7 +1085,7 @@ single_main(char **argv, const struct single_opts *opts)
 
 	memset(&s, 0, sizeof s);
 	s.opts = opts;
-	s.name = argv[0];
+	s.path = argv[0];
 	s.deadline_ms = -1;
 	s.delay_ms = SINGLE_DELAY_MIN_MS;
 	s.phase = PHASE_BACKOFF;
@@ -870,6 +1102,7 @@ single_main(char **argv, const struct single_opts *opts)
 	single_pass_fds(s.attr);
 	if ((vd.base = event_base_new()) == NULL)
 		fatalx("cannot create the event loop");
+	single_control(&s, argv);
 	single_tty(&s);
 	/* Armed before the first spawn, so no SIGCHLD can be missed. */
 	if ((s.src = vigil_sigsrc_new(&set)) == NULL)
@@ -883,6 +1116,10 @@ single_main(char **argv, const struct single_opts *opts)
 	single_loop(&s);
 
 	single_tty_restore(&s);
+	control_close();
+	svc_remove(s.svc);
+	config_free(vd.conf);
+	vd.conf = NULL;
 	vigil_sigsrc_free(s.src);
 	vigil_spawnattr_free(s.attr);
 	event_base_free(vd.base);

@@ -291,6 +291,7 @@ run_daemon(const char *conf_path, int detach_flag, const char *pidfile,
 	}
 	vd.conf = cf;
 	vd.conf_path = conf_path;
+	vd.ops = &svc_config_ops;
 	if (level == -1)
 		level = cf->log_level;
 	if (detach_flag)

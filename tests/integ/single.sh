@@ -5,7 +5,7 @@
 # after the command ends, PID 1 in a pid namespace, the terminal, restarts.
 . "$top_srcdir/tests/integ/lib.sh"
 
-plan 69
+plan 91
 
 ulimit -c 0	# children that die of SEGV, ABRT or QUIT leave no core
 
@@ -362,5 +362,118 @@ run 10 -p "$T/v.pid" -- sh -c "echo \$PPID >'$T/ppid'; cp '$T/v.pid' '$T/seen'"
 check "-p: a stale pid file is taken over (got $rc)" \
     sh -c "[ $rc -eq 0 ] && cmp -s '$T/ppid' '$T/seen'"
 check "... and removed at exit" [ ! -e "$T/v.pid" ]
+
+# ---- -s: the control socket ------------------------------------------------
+SOCK=$T/ctl.sock
+ctl()	{ "$VIGILCTL" -s "$SOCK" "$@"; }
+reachable() { ctl status >/dev/null 2>&1; }
+# field N: column N of the status line of the one service.
+field()	{ ctl status 2>/dev/null | awk -v n="$1" 'NR == 2 { print $n }'; }
+child_of() { children "$1" | awk '{ print $1; exit }'; }
+new_pid() { _p=$(field 3); [ -n "$_p" ] && [ "$_p" != "-" ] && [ "$_p" != "$1" ]; }
+socks()	{ ls -l "/proc/$1/fd" 2>/dev/null | grep -c 'socket:'; }
+
+rm -f "$T/csigs"
+start -s "$SOCK" -- sh "$T/traps.sh" "$T/csigs"
+wait_for 10 has_line "$T/csigs" ready
+wait_for 10 reachable
+cpid=$(child_of "$vpid")
+check "-s: status shows the command, named sh, running with its pid" \
+    [ "$(field 1) $(field 2) $(field 3)" = "sh running $cpid" ]
+if command -v python3 >/dev/null 2>&1; then
+	ctl --json status sh | python3 -c 'import json, sys
+s = json.load(sys.stdin)["services"]
+sys.exit(not (len(s) == 1 and s[0]["name"] == "sh" and
+    s[0]["state"] == "running" and s[0]["ready"] and
+    s[0]["pid"] == int(sys.argv[1])))' "$cpid"
+	check "-s: status --json has the one service" [ $? -eq 0 ]
+else
+	skip "-s: status --json has the one service" "no python3"
+fi
+ctl signal USR1 sh >/dev/null
+rc=$?
+wait_for 5 has_line "$T/csigs" USR1
+check "-s: vigilctl signal reaches the command (rc $rc)" \
+    sh -c "[ $rc -eq 0 ] && grep -qx USR1 '$T/csigs'"
+ctl log sh >/dev/null 2>"$T/err"
+check "-s: log answers that the output is not captured" \
+    sh -c "[ $? -eq 1 ] && grep -q 'not captured' '$T/err'"
+ctl reload >/dev/null 2>"$T/err"
+check "-s: reload fails: there is no configuration file" \
+    sh -c "[ $? -eq 1 ] && grep -q 'nothing to reload' '$T/err'"
+ctl version >"$T/out" 2>&1
+check "-s: version answers" \
+    sh -c "[ $? -eq 0 ] && grep -q '^vigild ' '$T/out'"
+run 10 -s "$SOCK" -- sh -c "touch '$T/ran3'" 2>"$T/serr"
+check "a second vigild on the same socket refuses: exit 1 (got $rc)" \
+    sh -c "[ $rc -eq 1 ] && grep -q 'already running (pid $vpid' '$T/serr'"
+check "... without starting its command" [ ! -e "$T/ran3" ]
+ctl restart sh >/dev/null 2>&1
+rc=$?
+check "-s: restart starts the command again, even with no policy (rc $rc)" \
+    sh -c "[ $rc -eq 0 ] && [ \"\$(grep -c TERM '$T/csigs')\" = 1 ]"
+is_child() { children "$1" | grep -q "^$2 "; }
+check "... with a new pid, one restart counted" \
+    sh -c "[ '$(field 2) $(field 5)' = 'running 1' ] && [ '$(field 3)' != '$cpid' ]"
+check "... which is vigild's child" is_child "$vpid" "$(field 3)"
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then
+	chmod 711 "$T"
+	chmod 666 "$SOCK"
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+	    "$VIGILCTL" -s "$SOCK" status >/dev/null 2>"$T/err"
+	rc=$?
+	check "-s: another uid is refused by its credentials (rc $rc)" \
+	    sh -c "[ $rc -eq 1 ] && grep -q 'permission denied: uid 65534' '$T/err'"
+else
+	skip "-s: another uid is refused by its credentials" "needs root"
+fi
+ctl shutdown >"$T/out" 2>&1
+rc=$?
+check "-s: shutdown answers once vigild is done (rc $rc)" \
+    sh -c "[ $rc -eq 0 ] && grep -q 'shut down' '$T/out'"
+finish
+check "-s: vigild exits with the command's status to SIGTERM, 7 (got $rc)" \
+    [ "$rc" = 7 ]
+check "-s: the socket and its lock are removed at exit" \
+    [ ! -e "$SOCK" ] && [ ! -e "$SOCK.lock" ]
+
+# stop with a restart policy and a command that ignores SIGTERM.
+rm -f "$T/runs"
+start --restart always --grace 1 -s "$SOCK" -- sh -c \
+    "trap '' TERM; echo run >>'$T/runs'; while :; do sleep 0.05; done"
+wait_for 10 has_line "$T/runs" run
+wait_for 10 reachable
+p0=$(field 3)
+_t0=$(ms)
+ctl restart sh >/dev/null 2>&1
+rc=$?
+took=$(($(ms) - _t0))
+check "-s: restart kills a SIGTERM-proof command after --grace 1 ($rc, $took ms)" \
+    between_rc "$rc" 0 "$took" 1000 5000
+check "... and it runs again" wait_for 5 new_pid "$p0"
+_t0=$(ms)
+ctl stop sh >"$T/out" 2>&1
+rc=$?
+took=$(($(ms) - _t0))
+check "-s: stop under --restart always answers stopped ($rc, $took ms)" \
+    sh -c "[ $rc -eq 0 ] && grep -q 'sh: stopped' '$T/out' && [ $took -ge 1000 ]"
+finish
+check "... and vigild exits with the command's status, 137 (got $rc)" \
+    [ "$rc" = 137 ]
+check "... after 2 runs and no restart after the stop" \
+    [ "$(wc -l <"$T/runs")" -eq 2 ]
+
+# Without -s, no socket at all.
+mkdir "$T/xdg"
+XDG_RUNTIME_DIR=$T/xdg "$VIGILD" -- "$PROBE" wait "$T/nosock" </dev/null &
+vpid=$!
+track "$vpid"
+wait_for 10 exists "$T/nosock"
+check "without -s, no control socket: none in XDG_RUNTIME_DIR" \
+    [ -z "$(ls -A "$T/xdg")" ]
+check "... and vigild holds no socket its command was not given" \
+    [ "$(socks "$vpid")" -eq "$(socks "$(child_of "$vpid")")" ]
+kill -TERM "$vpid"
+finish
 
 done_testing
