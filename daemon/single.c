@@ -16,6 +16,8 @@
  * - The command runs in a session of its own (its pid is its group) with
  *   0, 1, 2 and every other descriptor vigild inherited at the same number
  *   (socket activation); vigild's own descriptors are close-on-exec.
+ *   Descriptors activated for vigild (LISTEN_PID is its pid) are the
+ *   command's: it sees LISTEN_PID as its own pid (single_activation()).
  * - Its status is its exit code, or 128+N if signal N killed it. When it
  *   ends for good, what is left of its group and of our descendants gets
  *   SIGTERM (and SIGCONT, for stopped ones), then SIGKILL once the grace
@@ -91,6 +93,7 @@ struct single {
 	struct vigil_sigsrc *src;
 	struct event	*sig_ev;	/* the source is readable */
 	struct event	*timer_ev;	/* deadline_ms, or a recheck */
+	int		 spawn_flags;	/* VIGIL_SPAWN_SEARCH, _LISTEN_PID */
 	int		 tty_flags;	/* VIGIL_SPAWN_CTTY etc., or 0 */
 	int		 tty_back;	/* give the foreground back at exit */
 	sigset_t	 early;		/* received before the first start */
@@ -208,6 +211,71 @@ single_pass_fd(struct vigil_spawnattr *a, int fd)
 		fatal("descriptor %d", fd);
 	if (fd > STDERR_FILENO)
 		log_debug("passing descriptor %d to the command", fd);
+}
+
+/* A LISTEN_* count or pid: decimal digits only, 1 to max; else -1. */
+static long
+single_listen_num(const char *v, long max)
+{
+	char *end;
+	long n;
+
+	if (v == NULL || v[0] < '0' || v[0] > '9')
+		return -1;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || *end != '\0' || n < 1 || n > max)
+		return -1;
+	return n;
+}
+
+/*
+ * Socket activation (sd_listen_fds(3)). Descriptors 3 to 3+LISTEN_FDS-1
+ * given to vigild with LISTEN_PID naming vigild are the command's, and
+ * sd_listen_fds() in the command takes them only if LISTEN_PID names the
+ * command: so the command gets LISTEN_PID set to its own pid by the spawn
+ * (VIGIL_SPAWN_LISTEN_PID, on every start), LISTEN_FDS and LISTEN_FDNAMES
+ * as they are. The checks are sd_listen_fds()'s: our pid, a count of at
+ * least 1, every one of those descriptors open; done first, before vigild
+ * opens anything that could take a missing number. Variables naming
+ * another process (left over from an ancestor) or invalid are removed, as
+ * systemd would not set them: the command is not activated. Every
+ * inherited descriptor passes anyway (single_pass_fds()).
+ * Returns the spawn flag to add, or 0.
+ */
+static int
+single_activation(void)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	long n, fd;
+
+	if (pid == NULL && fds == NULL && getenv("LISTEN_FDNAMES") == NULL)
+		return 0;
+	if (single_listen_num(pid, LONG_MAX) != (long)getpid()) {
+		log_debug("LISTEN_PID=%s does not name vigild: no LISTEN_* "
+		    "variables for the command", pid != NULL ? pid : "");
+		goto drop;
+	}
+	if ((n = single_listen_num(fds, SINGLE_FD_MAX - 3)) == -1) {
+		log_warnx("LISTEN_FDS=%s is not a count of descriptors: no "
+		    "LISTEN_* variables for the command", fds != NULL ? fds :
+		    "");
+		goto drop;
+	}
+	for (fd = 3; fd < 3 + n; fd++)
+		if (fcntl((int)fd, F_GETFD) == -1) {
+			log_warnx("LISTEN_FDS=%ld, but descriptor %ld is not "
+			    "open: no LISTEN_* variables for the command", n,
+			    fd);
+			goto drop;
+		}
+	log_debug("socket activation: %ld descriptor(s) for the command", n);
+	return VIGIL_SPAWN_LISTEN_PID;
+drop:
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return 0;
 }
 
 /*
@@ -706,7 +774,7 @@ single_spawn(struct single *s, pid_t *pidp)
 {
 	int saved;
 
-	vigil_spawnattr_set_flags(s->attr, VIGIL_SPAWN_SEARCH | s->tty_flags);
+	vigil_spawnattr_set_flags(s->attr, s->spawn_flags | s->tty_flags);
 	if (vigil_spawn(s->attr, pidp, NULL) == 0)
 		return 0;
 	if (s->tty_flags == 0 || (errno != EPERM && errno != ENOTTY))
@@ -715,7 +783,7 @@ single_spawn(struct single *s, pid_t *pidp)
 	log_svc(LOG_LEVEL_WARN, s->name, "cannot get the terminal: %s",
 	    strerror(saved));
 	s->tty_flags = 0;
-	vigil_spawnattr_set_flags(s->attr, VIGIL_SPAWN_SEARCH);
+	vigil_spawnattr_set_flags(s->attr, s->spawn_flags);
 	return vigil_spawn(s->attr, pidp, NULL);
 }
 
@@ -1086,6 +1154,7 @@ single_main(char **argv, const struct single_opts *opts)
 	memset(&s, 0, sizeof s);
 	s.opts = opts;
 	s.path = argv[0];
+	s.spawn_flags = VIGIL_SPAWN_SEARCH | single_activation();
 	s.deadline_ms = -1;
 	s.delay_ms = SINGLE_DELAY_MIN_MS;
 	s.phase = PHASE_BACKOFF;

@@ -5,7 +5,7 @@
 # after the command ends, PID 1 in a pid namespace, the terminal, restarts.
 . "$top_srcdir/tests/integ/lib.sh"
 
-plan 91
+plan 98
 
 ulimit -c 0	# children that die of SEGV, ABRT or QUIT leave no core
 
@@ -475,5 +475,83 @@ check "... and vigild holds no socket its command was not given" \
     [ "$(socks "$vpid")" -eq "$(socks "$(child_of "$vpid")")" ]
 kill -TERM "$vpid"
 finish
+
+# ---- socket activation -----------------------------------------------------
+# activate SOCKET MODE VIGILD-ARGS...: listen on SOCKET as fd 3 and exec
+# vigild with LISTEN_FDS=1, LISTEN_FDNAMES=web and LISTEN_PID naming vigild
+# (MODE self: exec keeps our pid), another process (other), or with
+# LISTEN_FDS=2 though only fd 3 is open (missing).
+cat >"$T/activate.py" <<'EOF'
+import os, socket, sys
+path, mode, argv = sys.argv[1], sys.argv[2], sys.argv[3:]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(path)
+s.listen(8)
+os.dup2(s.fileno(), 3, inheritable=True)
+env = dict(os.environ, LISTEN_FDS="1", LISTEN_FDNAMES="web",
+    LISTEN_PID=str(os.getpid() if mode != "other" else os.getppid()))
+if mode == "missing":
+    env["LISTEN_FDS"] = "2"
+os.execve(argv[0], argv, env)
+EOF
+# ask SOCKET: connect and print what the probe answers ("pid=N").
+cat >"$T/ask.py" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(10)
+s.connect(sys.argv[1])
+sys.stdout.write(s.makefile().read())
+EOF
+ask()	{ python3 "$T/ask.py" "$1" 2>/dev/null; }
+asked() { _a=$(ask "$1") && [ -n "$_a" ] && echo "$_a" >>"$2"; }
+
+if command -v python3 >/dev/null 2>&1; then
+	python3 "$T/activate.py" "$T/act1.sock" self "$VIGILD" -- \
+	    "$PROBE" listen "$T/act1" </dev/null &
+	vpid=$!
+	track "$vpid"
+	wait_for 10 exists "$T/act1"
+	answer=$(ask "$T/act1.sock")
+	finish
+	check "activation: the command accepts on fd 3 and vigild exits 0 ($rc)" \
+	    sh -c "[ '$rc' = 0 ] && [ '$answer' = 'pid=$(key "$T/act1" pid)' ]"
+	check "activation: the command's LISTEN_PID is its own pid, once" \
+	    sh -c "[ '$(key "$T/act1" env_LISTEN_PID)' = '$(key "$T/act1" pid)' ] &&
+	    [ '$(key "$T/act1" listen_pids)' = 1 ]"
+	check "activation: LISTEN_FDS and LISTEN_FDNAMES as vigild got them" \
+	    [ "$(key "$T/act1" env_LISTEN_FDS):$(key "$T/act1" env_LISTEN_FDNAMES)" = 1:web ]
+
+	# Every restart has its own pid in LISTEN_PID: two answers, two pids.
+	rm -f "$T/answers"
+	python3 "$T/activate.py" "$T/act2.sock" self "$VIGILD" \
+	    --restart always -- "$PROBE" listen </dev/null >/dev/null &
+	vpid=$!
+	track "$vpid"
+	wait_for 10 asked "$T/act2.sock" "$T/answers"
+	wait_for 10 asked "$T/act2.sock" "$T/answers"
+	check "activation: each restart answers with its own pid ($(echo $(cat "$T/answers")))" \
+	    [ "$(sort -u "$T/answers" | grep -c '^pid=')" -eq 2 ]
+	kill -TERM "$vpid"
+	finish
+
+	python3 "$T/activate.py" "$T/act3.sock" other "$VIGILD" -- \
+	    "$PROBE" listen "$T/act3" </dev/null
+	rc=$?
+	check "activation: LISTEN_PID naming another process: no LISTEN_* ($rc)" \
+	    sh -c "[ $rc -eq 1 ] && ! grep -q '^env_LISTEN' '$T/act3' &&
+	    [ '$(key "$T/act3" listen_pids)' = 0 ]"
+	check "... and fd 3 still passes through ($(key "$T/act3" fds))" \
+	    sh -c "echo '$(key "$T/act3" fds)' | grep -Eq '^0,1,2,3(,|\$)'"
+	python3 "$T/activate.py" "$T/act4.sock" missing "$VIGILD" -- \
+	    "$PROBE" listen "$T/act4" </dev/null 2>"$T/act4.err"
+	rc=$?
+	check "activation: LISTEN_FDS=2 with fd 4 closed: no LISTEN_*, a warning" \
+	    sh -c "[ $rc -eq 1 ] && ! grep -q '^env_LISTEN' '$T/act4' &&
+	    grep -q 'descriptor 4 is not open' '$T/act4.err'"
+else
+	for i in 1 2 3 4 5 6 7; do
+		skip "socket activation $i" "no python3"
+	done
+fi
 
 done_testing
