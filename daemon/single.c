@@ -860,14 +860,13 @@ single_stop_run(struct single *s, const char *why)
 	s->deadline_ms = now_ms() + s->opts->grace_ms;
 }
 
-/* A stop on request outlived the grace period: SIGKILL, then wait. */
+/*
+ * A stop on request outlived the grace period: SIGKILL to the group. The
+ * command's SIGCHLD ends the run; no deadline is left to wait for.
+ */
 static void
 single_stop_expired(struct single *s)
 {
-	if (s->killed) {
-		s->deadline_ms = -1;	/* the SIGCHLD will come */
-		return;
-	}
 	log_svc(LOG_LEVEL_WARN, s->name, "grace period over: sending SIGKILL "
 	    "to its process group");
 	(void)single_kill_group(s, SIGKILL);
@@ -1117,8 +1116,9 @@ static const struct svc_ops single_ops = {
 };
 
 /*
- * The description of the command for the control socket (-s), and the
- * socket itself: a one-service configuration, the service's struct svc.
+ * Describe the command for the control socket: a one-service
+ * configuration and its struct svc, kept up to date by single_state().
+ * With -s, open the socket (refusing if another vigild has it) and serve.
  */
 static void
 single_control(struct single *s, char **argv)
@@ -1186,6 +1186,7 @@ single_main(char **argv, const struct single_opts *opts)
 
 	single_tty_restore(&s);
 	control_close();
+	ctl_single = NULL;
 	svc_remove(s.svc);
 	config_free(vd.conf);
 	vd.conf = NULL;
