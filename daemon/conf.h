@@ -247,7 +247,7 @@ void		 config_free(struct config *cf);
  * line)", no file behind it.
  */
 struct config	*config_single(char *const argv[], enum restart_policy restart,
-		    int64_t grace_ms);
+		    int64_t stop_ms);
 void		 config_diag_clear(struct config_diag *diag);
 
 /*

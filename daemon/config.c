@@ -2157,12 +2157,12 @@ config_load(const char *path, struct config_diag *diag)
  * name is the basename of argv[0] when that is a valid service name, else
  * "main". The defaults of SPEC 6 are single.c's delays too (100 ms
  * doubling to 30 s after runs shorter than min_uptime, 1 s); it has no
- * start limit, stops with SIGTERM and SIGKILL after grace_ms, and does not
- * capture output.
+ * start limit, stops with SIGTERM then SIGKILL within stop_ms (what
+ * vigilctl waits for a stop, at most), and does not capture output.
  */
 struct config *
 config_single(char *const argv[], enum restart_policy restart,
-    int64_t grace_ms)
+    int64_t stop_ms)
 {
 	struct config *cf = config_new("(command line)");
 	struct strvec v = { NULL, 0 };
@@ -2183,7 +2183,7 @@ config_single(char *const argv[], enum restart_policy restart,
 	svc->argv = strvec_done(&v);
 	svc->restart = restart;
 	svc->start_burst = 0;
-	svc->stop_timeout_ms = grace_ms;
+	svc->stop_timeout_ms = stop_ms;
 	svc->out.kind = svc->err.kind = OUTPUT_INHERIT;
 	return cf;
 }

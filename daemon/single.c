@@ -1125,8 +1125,14 @@ single_control(struct single *s, char **argv)
 {
 	char err[512];
 
+	/*
+	 * A stop may take the grace period twice over, the command's then
+	 * its leftovers', each with its wait after SIGKILL: vigilctl waits
+	 * for that long.
+	 */
 	vd.conf = config_single(argv, s->opts->restart == -1 ? RESTART_NEVER :
-	    (enum restart_policy)s->opts->restart, s->opts->grace_ms);
+	    (enum restart_policy)s->opts->restart,
+	    2 * (s->opts->grace_ms + SINGLE_KILL_WAIT_MS));
 	vd.ops = &single_ops;
 	ctl_single = s;
 	s->svc = svc_add_conf_instance(&vd.conf->services[0], 0);
