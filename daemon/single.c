@@ -111,7 +111,7 @@ struct single {
 	int		 killed;	/* SIGKILL sent in this stop */
 	int		 status;	/* exit code, or 128+N */
 	int		 stop;		/* no more restarts */
-	int		 stopping;	/* the run is being stopped on request */
+	int		 stopping;	/* a stop on request of the run */
 	int		 op_restart;	/* start again once the run is over */
 	int		 op_stop;	/* ended by vigilctl stop or shutdown */
 	int		 fatal;		/* cannot be executed */
