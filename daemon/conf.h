@@ -241,6 +241,14 @@ struct config {
  */
 struct config	*config_load(const char *path, struct config_diag *diag);
 void		 config_free(struct config *cf);
+
+/*
+ * The configuration of single-command mode: the defaults and one service
+ * describing argv as vigild -- COMMAND runs it (see config.c). Path "(command
+ * line)", no file behind it.
+ */
+struct config	*config_single(char *const argv[], enum restart_policy restart,
+		    int64_t stop_ms);
 void		 config_diag_clear(struct config_diag *diag);
 
 /*

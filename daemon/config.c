@@ -2151,6 +2151,43 @@ config_load(const char *path, struct config_diag *diag)
 	return p.cf;
 }
 
+/*
+ * Single-command mode (vigild -- COMMAND) reads no file; this describes
+ * its one command for the control socket, as single.c supervises it. The
+ * name is the basename of argv[0] when that is a valid service name, else
+ * "main". The defaults of SPEC 6 are single.c's delays too (100 ms
+ * doubling to 30 s after runs shorter than min_uptime, 1 s); it has no
+ * start limit, stops with SIGTERM then SIGKILL within stop_ms (what
+ * vigilctl waits for a stop, at most), and does not capture output.
+ */
+struct config *
+config_single(char *const argv[], enum restart_policy restart,
+    int64_t stop_ms)
+{
+	struct config *cf = config_new("(command line)");
+	struct strvec v = { NULL, 0 };
+	struct service_conf *svc;
+	const char *base;
+	size_t i;
+
+	cf->services = xcalloc(1, sizeof *cf->services);
+	cf->nservices = 1;
+	svc = &cf->services[0];
+	service_defaults(svc);
+	base = strrchr(argv[0], '/') != NULL ? strrchr(argv[0], '/') + 1 :
+	    argv[0];
+	svc->name = xstrdup(name_invalid(base) == NULL ? base : "main");
+	svc->file = xstrdup(cf->path);
+	for (i = 0; argv[i] != NULL; i++)
+		strvec_push(&v, xstrdup(argv[i]));
+	svc->argv = strvec_done(&v);
+	svc->restart = restart;
+	svc->start_burst = 0;
+	svc->stop_timeout_ms = stop_ms;
+	svc->out.kind = svc->err.kind = OUTPUT_INHERIT;
+	return cf;
+}
+
 /* ------------------------------------------------------------------ */
 /* Freeing.                                                            */
 

@@ -71,6 +71,7 @@ static struct ctl_conns	 graveyard = TAILQ_HEAD_INITIALIZER(graveyard);
 static unsigned int	 nconns, nrefused;
 static uint64_t		 next_id = 1;
 static int		 paused;
+static int		 exiting;	/* control_close(): no new request */
 static struct event	*listen_ev, *gc_ev, *retry_ev;
 static size_t		 freed_bytes;	/* buffers freed since a trim */
 
@@ -716,7 +717,7 @@ conn_process(struct ctl_conn *c)
 	char *nl;
 	size_t len;
 
-	if (c->processing)
+	if (c->processing || exiting)
 		return;
 	c->processing = 1;
 	while (!c->dead && (c->state == CONN_HELLO ||
@@ -767,6 +768,8 @@ control_close(void)
 	if (ctl_listen_fd == -1)
 		return;
 	ring_set_hook(NULL);
+	exiting = 1;
+	ctl_command_settle();
 	while ((c = TAILQ_FIRST(&ctl_conns)) != NULL) {
 		if (c->state == CONN_FOLLOW)
 			ctl_send(c, json_pack("{s:b,s:s}", "ok", 1, "end",

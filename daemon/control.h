@@ -111,7 +111,8 @@ int	ctl_peer_allowed(int fd, uid_t *uid, pid_t *pid);
 /* control_cmd.c */
 /* Carry out a well-formed request. */
 void	ctl_command(struct ctl_conn *, const struct proto_request *);
-/* At exit. */
+/* At exit: answer the waits that are over, then free. */
+void	ctl_command_settle(void);
 void	ctl_command_close(void);
 
 #endif

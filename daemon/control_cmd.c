@@ -466,11 +466,11 @@ cmd_startstop(struct ctl_conn *c, const struct proto_request *req)
 	    cmd_verb(req->cmd), n, (unsigned long)c->uid);
 	for (i = 0; i < n; i++) {
 		if (req->cmd == PROTO_START)
-			svc_start(v[i], "operator request");
+			vd.ops->start(v[i], "operator request");
 		else if (req->cmd == PROTO_STOP)
-			svc_stop(v[i], "operator request");
+			vd.ops->stop(v[i], "operator request");
 		else
-			svc_restart(v[i], "operator request");
+			vd.ops->restart(v[i], "operator request");
 	}
 	free(v);
 	w->deadline = w->t0 + (req->timeout_ms > 0 ? req->timeout_ms : def);
@@ -590,11 +590,16 @@ reload_done_cb(int ok, void *arg)
 static void
 cmd_reload(struct ctl_conn *c, const struct proto_request *req)
 {
+	if (vd.ops->reload == NULL) {
+		ctl_reply_err(c, "nothing to reload: vigild runs one command, "
+		    "with no configuration file");
+		return;
+	}
 	log_info("control: reload asked by uid %lu", (unsigned long)c->uid);
 	c->state = CONN_BUSY;
 	c->reloading = 1;
 	/* done may run at once (a reload already running): state first. */
-	reload_start(reload_done_cb, (void *)(uintptr_t)c->id);
+	vd.ops->reload(reload_done_cb, (void *)(uintptr_t)c->id);
 }
 
 static void
@@ -607,7 +612,7 @@ cmd_shutdown(struct ctl_conn *c, const struct proto_request *req)
 	/* With wait, the connection stays until vigild exits. */
 	if (req->wait)
 		c->state = CONN_BUSY;
-	svc_shutdown_all();
+	vd.ops->shutdown();
 }
 
 static void
@@ -813,6 +818,22 @@ void
 ctl_command(struct ctl_conn *c, const struct proto_request *req)
 {
 	commands[req->cmd](c, req);
+}
+
+/*
+ * At exit, before the last words: answer the waits whose targets have
+ * settled, a stop that ended with vigild's own end (single-command mode)
+ * among them, rather than tell them that vigild is exiting.
+ */
+void
+ctl_command_settle(void)
+{
+	struct ctl_conn *c, *ct;
+	int64_t now = now_ms();
+
+	TAILQ_FOREACH_SAFE(c, &ctl_conns, entry, ct)
+		if (c->wait != NULL)
+			wait_check(c, now);
 }
 
 void

@@ -1058,6 +1058,11 @@ svc_shutdown_all(void)
 	shutdown_step();
 }
 
+/* The control socket's operations in configuration mode. */
+const struct svc_ops svc_config_ops = {
+	svc_start, svc_stop, svc_restart, svc_shutdown_all, reload_start
+};
+
 /* Forget a service that reload removed (it is stopped). */
 void
 svc_remove(struct svc *s)

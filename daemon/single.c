@@ -2,9 +2,9 @@
  * Single-command mode: vigild [options] -- COMMAND [ARG...] (SPEC 4, 6),
  * vigild as a container's init in place of tini or dumb-init.
  *
- * One thread, one poll() loop on the signal source; no libevent, no pool.
- * main() has already blocked every asynchronous signal, set the log level
- * and made us a subreaper where we are not PID 1.
+ * One thread, one libevent loop on the signal source and the one timer of
+ * the phase below; no pool. main() has already blocked every asynchronous
+ * signal, set the log level and made us a subreaper where we are not PID 1.
  *
  * - Every forwardable signal (all but KILL, STOP, the fault signals and the
  *   C library's internal ones) is taken from the source and sent as it came
@@ -16,6 +16,8 @@
  * - The command runs in a session of its own (its pid is its group) with
  *   0, 1, 2 and every other descriptor vigild inherited at the same number
  *   (socket activation); vigild's own descriptors are close-on-exec.
+ *   Descriptors activated for vigild (LISTEN_PID is its pid) are the
+ *   command's: it sees LISTEN_PID as its own pid (single_activation()).
  * - Its status is its exit code, or 128+N if signal N killed it. When it
  *   ends for good, what is left of its group and of our descendants gets
  *   SIGTERM (and SIGCONT, for stopped ones), then SIGKILL once the grace
@@ -26,6 +28,20 @@
  *   or SIGINT, forwarded like any signal, also ends the restarts.
  * - No timer runs while the command runs; the loop only wakes up for
  *   deadlines while waiting to restart or for the rest of a group to go.
+ * - -p PIDFILE: written and locked as in configuration mode (pidfile.c),
+ *   before the command starts, so a second vigild on the same file never
+ *   starts its command; removed at exit.
+ * - -s SOCKET: the control socket of configuration mode (control*.c, peer
+ *   checks included) on this loop. Its commands act on struct svc, so the
+ *   command is described by a one-service configuration (config_single())
+ *   and one struct svc that this file keeps up to date as a mirror of its
+ *   phases (single_state()); service.c's state machine never drives it.
+ *   What the commands do comes from single_ops: start and restart skip a
+ *   restart delay, restart stops the run as stop does and starts again at
+ *   once whatever the policy; stop and shutdown end the command for good,
+ *   as a forwarded SIGTERM does, then vigild exits with its status. Both
+ *   stop the run as a grace-bounded stop: SIGTERM, SIGKILL after --grace.
+ *   Output is not captured, so log answers that it is not.
  */
 #include "config.h"
 
@@ -37,14 +53,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <event2/event.h>
 
 #include "log.h"
 #include "vigild.h"
@@ -68,9 +86,14 @@ enum single_phase {
 
 struct single {
 	const struct single_opts *opts;
-	const char	*name;		/* argv[0], for log lines */
+	const char	*name;		/* the service's, for log lines */
+	const char	*path;		/* argv[0], for messages */
+	struct svc	*svc;		/* what the control socket sees */
 	struct vigil_spawnattr *attr;
 	struct vigil_sigsrc *src;
+	struct event	*sig_ev;	/* the source is readable */
+	struct event	*timer_ev;	/* deadline_ms, or a recheck */
+	int		 spawn_flags;	/* VIGIL_SPAWN_SEARCH, _LISTEN_PID */
 	int		 tty_flags;	/* VIGIL_SPAWN_CTTY etc., or 0 */
 	int		 tty_back;	/* give the foreground back at exit */
 	sigset_t	 early;		/* received before the first start */
@@ -88,7 +111,43 @@ struct single {
 	int		 killed;	/* SIGKILL sent in this stop */
 	int		 status;	/* exit code, or 128+N */
 	int		 stop;		/* no more restarts */
+	int		 stopping;	/* a stop on request of the run */
+	int		 op_restart;	/* start again once the run is over */
+	int		 op_stop;	/* ended by vigilctl stop or shutdown */
+	int		 fatal;		/* cannot be executed */
+	unsigned int	 runs;		/* starts so far */
+	char		 what[160];	/* how the last run ended */
 };
+
+static struct single	*ctl_single;	/* for single_ops */
+
+static void	single_state(struct single *, enum svc_state, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+/*
+ * Set the state the control socket shows for the command, and why (the
+ * lines of the log are single.c's own, as they have always been).
+ */
+static void
+single_state(struct single *s, enum svc_state st, const char *fmt, ...)
+{
+	struct svc *svc = s->svc;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(svc->reason, sizeof svc->reason, fmt, ap);
+	va_end(ap);
+	svc->state = st;
+	svc->state_ms = now_ms();
+}
+
+/* No more restarts: the end comes with the command's (or its group's). */
+static void
+single_no_restart(struct single *s)
+{
+	s->stop = 1;
+	vd.shutting_down = 1;	/* the control socket refuses starts */
+}
 
 /* "SIGTERM", or "signal 40" for one without a name (buf holds it). */
 static const char *
@@ -152,6 +211,71 @@ single_pass_fd(struct vigil_spawnattr *a, int fd)
 		fatal("descriptor %d", fd);
 	if (fd > STDERR_FILENO)
 		log_debug("passing descriptor %d to the command", fd);
+}
+
+/* A LISTEN_* count or pid: decimal digits only, 1 to max; else -1. */
+static long
+single_listen_num(const char *v, long max)
+{
+	char *end;
+	long n;
+
+	if (v == NULL || v[0] < '0' || v[0] > '9')
+		return -1;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || *end != '\0' || n < 1 || n > max)
+		return -1;
+	return n;
+}
+
+/*
+ * Socket activation (sd_listen_fds(3)). Descriptors 3 to 3+LISTEN_FDS-1
+ * given to vigild with LISTEN_PID naming vigild are the command's, and
+ * sd_listen_fds() in the command takes them only if LISTEN_PID names the
+ * command: so the command gets LISTEN_PID set to its own pid by the spawn
+ * (VIGIL_SPAWN_LISTEN_PID, on every start), LISTEN_FDS and LISTEN_FDNAMES
+ * as they are. The checks are sd_listen_fds()'s: our pid, a count of at
+ * least 1, every one of those descriptors open; done first, before vigild
+ * opens anything that could take a missing number. Variables naming
+ * another process (left over from an ancestor) or invalid are removed, as
+ * systemd would not set them: the command is not activated. Every
+ * inherited descriptor passes anyway (single_pass_fds()).
+ * Returns the spawn flag to add, or 0.
+ */
+static int
+single_activation(void)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	long n, fd;
+
+	if (pid == NULL && fds == NULL && getenv("LISTEN_FDNAMES") == NULL)
+		return 0;
+	if (single_listen_num(pid, LONG_MAX) != (long)getpid()) {
+		log_debug("LISTEN_PID=%s does not name vigild: no LISTEN_* "
+		    "variables for the command", pid != NULL ? pid : "");
+		goto drop;
+	}
+	if ((n = single_listen_num(fds, SINGLE_FD_MAX - 3)) == -1) {
+		log_warnx("LISTEN_FDS=%s is not a count of descriptors: no "
+		    "LISTEN_* variables for the command", fds != NULL ? fds :
+		    "");
+		goto drop;
+	}
+	for (fd = 3; fd < 3 + n; fd++)
+		if (fcntl((int)fd, F_GETFD) == -1) {
+			log_warnx("LISTEN_FDS=%ld, but descriptor %ld is not "
+			    "open: no LISTEN_* variables for the command", n,
+			    fd);
+			goto drop;
+		}
+	log_debug("socket activation: %ld descriptor(s) for the command", n);
+	return VIGIL_SPAWN_LISTEN_PID;
+drop:
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return 0;
 }
 
 /*
@@ -450,6 +574,8 @@ single_stop_rest(struct single *s, enum single_phase phase)
 	s->deadline_ms = -1;
 	if (!single_left(s))
 		return;
+	single_state(s, SVC_STOPPING, "%s; sending SIGTERM to the processes "
+	    "left", s->what);
 	log_info("sending SIGTERM to the processes left%s",
 	    phase == PHASE_FINAL ? "" : " in the group");
 	single_kill_rest(s, SIGTERM);
@@ -470,8 +596,12 @@ single_backoff(struct single *s)
 	s->phase = PHASE_BACKOFF;
 	s->deadline_ms = s->restart_ms;
 	left = s->restart_ms - now_ms();
+	if (left < 0)
+		left = 0;
+	single_state(s, SVC_BACKOFF, "%s; restarting in %.3f s", s->what,
+	    (double)left / 1000.0);
 	log_svc(LOG_LEVEL_INFO, s->name, "restarting in %lld ms",
-	    (long long)(left > 0 ? left : 0));
+	    (long long)left);
 }
 
 /* 1 if the policy restarts the command after a run ending with status. */
@@ -480,6 +610,8 @@ single_wants_restart(const struct single *s, int status)
 {
 	if (s->stop)
 		return 0;
+	if (s->op_restart)
+		return 1;
 	switch (s->opts->restart) {
 	case RESTART_ALWAYS:
 		return 1;
@@ -504,9 +636,10 @@ single_run_over(struct single *s)
 		single_stop_rest(s, PHASE_FINAL);
 		return;
 	}
-	if (s->ended_ms - s->started_ms >= SINGLE_QUICK_MS)
+	if (s->ended_ms - s->started_ms >= SINGLE_QUICK_MS || s->op_restart)
 		s->delay_ms = SINGLE_DELAY_MIN_MS;
-	delay = s->delay_ms;
+	delay = s->op_restart ? 0 : s->delay_ms;
+	s->op_restart = 0;
 	s->delay_ms = s->delay_ms * 2 > SINGLE_DELAY_MAX_MS ?
 	    SINGLE_DELAY_MAX_MS : s->delay_ms * 2;
 	s->restart_ms = s->ended_ms + delay;
@@ -522,16 +655,23 @@ single_ended(struct single *s)
 
 	s->ended = 0;
 	s->pid = 0;
+	s->stopping = 0;
 	s->ended_ms = now_ms();
+	s->svc->pid = 0;
 	if (WIFEXITED(st)) {
 		s->status = WEXITSTATUS(st);
-		log_svc(LOG_LEVEL_INFO, s->name, "exited with status %d",
+		snprintf(s->what, sizeof s->what, "exited with status %d",
 		    s->status);
+		s->svc->last_code = s->status;
+		s->svc->last_signal = 0;
 	} else {
 		s->status = 128 + WTERMSIG(st);
-		log_svc(LOG_LEVEL_INFO, s->name, "killed by %s",
+		snprintf(s->what, sizeof s->what, "killed by %s",
 		    single_signame(WTERMSIG(st), buf, sizeof buf));
+		s->svc->last_code = -1;
+		s->svc->last_signal = WTERMSIG(st);
 	}
+	log_svc(LOG_LEVEL_INFO, s->name, "%s", s->what);
 	single_run_over(s);
 }
 
@@ -576,7 +716,7 @@ single_signal(struct single *s, const struct vigil_siginfo *si)
 		return;
 	}
 	if ((si->signo == SIGTERM || si->signo == SIGINT) && !s->stop) {
-		s->stop = 1;
+		single_no_restart(s);
 		if (s->opts->restart == RESTART_ALWAYS ||
 		    s->opts->restart == RESTART_ON_FAILURE)
 			log_info("%s received: no more restarts", name);
@@ -634,7 +774,7 @@ single_spawn(struct single *s, pid_t *pidp)
 {
 	int saved;
 
-	vigil_spawnattr_set_flags(s->attr, VIGIL_SPAWN_SEARCH | s->tty_flags);
+	vigil_spawnattr_set_flags(s->attr, s->spawn_flags | s->tty_flags);
 	if (vigil_spawn(s->attr, pidp, NULL) == 0)
 		return 0;
 	if (s->tty_flags == 0 || (errno != EPERM && errno != ENOTTY))
@@ -643,7 +783,7 @@ single_spawn(struct single *s, pid_t *pidp)
 	log_svc(LOG_LEVEL_WARN, s->name, "cannot get the terminal: %s",
 	    strerror(saved));
 	s->tty_flags = 0;
-	vigil_spawnattr_set_flags(s->attr, VIGIL_SPAWN_SEARCH);
+	vigil_spawnattr_set_flags(s->attr, s->spawn_flags);
 	return vigil_spawn(s->attr, pidp, NULL);
 }
 
@@ -663,12 +803,16 @@ single_transient(int err)
 static void
 single_start_failed(struct single *s, int err)
 {
-	log_svc(LOG_LEVEL_ERROR, s->name, "cannot execute: %s",
+	snprintf(s->what, sizeof s->what, "cannot execute %s: %s", s->path,
 	    strerror(err));
+	log_svc(LOG_LEVEL_ERROR, s->name, "%s", s->what);
 	s->status = err == ENOENT ? 127 : 126;
 	s->started_ms = s->ended_ms = now_ms();
-	if (!single_transient(err))
-		s->stop = 1;
+	if (!single_transient(err)) {
+		single_no_restart(s);
+		s->fatal = 1;
+		single_state(s, SVC_FATAL, "%s", s->what);
+	}
 	single_run_over(s);
 }
 
@@ -686,7 +830,61 @@ single_start(struct single *s)
 	s->started_ms = now_ms();
 	s->phase = PHASE_RUN;
 	s->deadline_ms = -1;
+	s->stopping = s->killed = 0;
+	if (s->runs++ > 0)
+		s->svc->restarts++;
+	s->svc->pid = pid;
+	s->svc->started_ms = s->started_ms;
+	s->svc->ready = 1;	/* no readiness in this mode: up is ready */
+	single_state(s, SVC_RUNNING, "started, pid %ld", (long)pid);
 	log_svc(LOG_LEVEL_INFO, s->name, "started, pid %ld", (long)pid);
+}
+
+/*
+ * Stop the run on request (vigilctl stop, restart, shutdown): SIGTERM and
+ * SIGCONT to the command's group now, SIGKILL when the grace period is
+ * over (single_step_once()). Its end is then handled as any other.
+ */
+static void
+single_stop_run(struct single *s, const char *why)
+{
+	if (s->phase != PHASE_RUN || s->stopping)
+		return;
+	s->stopping = 1;
+	s->killed = 0;
+	single_state(s, SVC_STOPPING, "%s: sending SIGTERM", why);
+	log_svc(LOG_LEVEL_INFO, s->name, "%s: sending SIGTERM to its process "
+	    "group", why);
+	(void)single_kill_group(s, SIGTERM);
+	(void)single_kill_group(s, SIGCONT);
+	s->deadline_ms = now_ms() + s->opts->grace_ms;
+}
+
+/*
+ * A stop on request outlived the grace period: SIGKILL to the group. The
+ * command's SIGCHLD ends the run; no deadline is left to wait for.
+ */
+static void
+single_stop_expired(struct single *s)
+{
+	log_svc(LOG_LEVEL_WARN, s->name, "grace period over: sending SIGKILL "
+	    "to its process group");
+	(void)single_kill_group(s, SIGKILL);
+	s->killed = 1;
+	s->deadline_ms = -1;
+}
+
+/* Nothing is left: the state the control socket shows last. */
+static void
+single_done(struct single *s)
+{
+	s->phase = PHASE_DONE;
+	if (s->fatal)
+		single_state(s, SVC_FATAL, "%s", s->what);
+	else if (s->op_stop)
+		single_state(s, SVC_STOPPED, "stopped (%s)", s->what);
+	else
+		single_state(s, SVC_EXITED, "%s", s->what);
 }
 
 /*
@@ -707,7 +905,7 @@ single_expired(struct single *s)
 	if (s->phase == PHASE_DRAIN)
 		single_backoff(s);
 	else
-		s->phase = PHASE_DONE;
+		single_done(s);
 }
 
 /* Move on from the current phase once its condition or deadline is met. */
@@ -717,6 +915,10 @@ single_step_once(struct single *s)
 	int expired = s->deadline_ms != -1 && now_ms() >= s->deadline_ms;
 
 	switch (s->phase) {
+	case PHASE_RUN:
+		if (s->stopping && expired)
+			single_stop_expired(s);
+		break;
 	case PHASE_DRAIN:
 	case PHASE_FINAL:
 		if (single_left(s)) {
@@ -725,7 +927,7 @@ single_step_once(struct single *s)
 		} else if (s->phase == PHASE_DRAIN)
 			single_backoff(s);
 		else
-			s->phase = PHASE_DONE;
+			single_done(s);
 		break;
 	case PHASE_BACKOFF:
 		if (s->stop)
@@ -753,7 +955,7 @@ single_step(struct single *s)
 }
 
 /*
- * How long poll() may sleep: forever while the command runs or nothing is
+ * How long the loop may sleep: forever while the command runs or nothing is
  * due. While the rest of a group goes, look again every SINGLE_RECHECK_MS:
  * a member whose parent is not us ends without a SIGCHLD to us.
  */
@@ -773,23 +975,175 @@ single_timeout(const struct single *s)
 	return (int)left;
 }
 
+/*
+ * Move on as far as the phase allows, then sleep until its next deadline
+ * (no timer at all when nothing is due), or end the loop when done.
+ */
+static void
+single_update(struct single *s)
+{
+	struct timeval tv;
+	int ms;
+
+	single_step(s);
+	if (s->phase == PHASE_DONE) {
+		event_base_loopbreak(vd.base);
+		return;
+	}
+	if ((ms = single_timeout(s)) == -1)
+		evtimer_del(s->timer_ev);
+	else {
+		ms_to_tv(ms, &tv);
+		evtimer_add(s->timer_ev, &tv);
+	}
+}
+
+/* Signals came: forward them, reap, move on. */
+static void
+single_signal_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct single *s = arg;
+
+	single_read_signals(s);
+	single_reap(s);
+	single_update(s);
+}
+
+/* A deadline or a recheck (see single_timeout()). */
+static void
+single_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct single *s = arg;
+
+	single_reap(s);
+	single_update(s);
+}
+
 /* The loop: wait for a signal or a deadline, reap, move on; until done. */
 static void
 single_loop(struct single *s)
 {
-	struct pollfd pfd;
+	s->sig_ev = event_new(vd.base, vigil_sigsrc_fd(s->src),
+	    EV_READ | EV_PERSIST, single_signal_cb, s);
+	s->timer_ev = evtimer_new(vd.base, single_timer_cb, s);
+	if (s->sig_ev == NULL || s->timer_ev == NULL)
+		fatalx("cannot create the loop's events");
+	event_add(s->sig_ev, NULL);
+	single_update(s);
+	if (s->phase != PHASE_DONE && event_base_dispatch(vd.base) == -1)
+		fatalx("the event loop failed");
+	event_free(s->timer_ev);
+	event_free(s->sig_ev);
+}
 
-	pfd.fd = vigil_sigsrc_fd(s->src);
-	pfd.events = POLLIN;
-	while (s->phase != PHASE_DONE) {
-		single_step(s);
-		if (s->phase == PHASE_DONE)
-			break;
-		if (poll(&pfd, 1, single_timeout(s)) == -1 && errno != EINTR)
-			fatal("poll");
-		single_read_signals(s);
-		single_reap(s);
+/* ---- the control socket's operations (vigilctl) ------------------ */
+
+/*
+ * start: waiting to restart, or for the rest of the last run to go, the
+ * command starts now (or as soon as that rest is gone), its quick-failure
+ * delay back to the minimum. Running, it is already started.
+ */
+static int
+single_op_start(struct svc *svc, const char *why)
+{
+	struct single *s = ctl_single;
+
+	if (s->stop)
+		return -1;
+	if (s->phase == PHASE_BACKOFF || s->phase == PHASE_DRAIN) {
+		log_svc(LOG_LEVEL_INFO, s->name, "starting without delay: %s",
+		    why);
+		s->delay_ms = SINGLE_DELAY_MIN_MS;
+		s->restart_ms = now_ms();
+		if (s->phase == PHASE_BACKOFF)
+			s->deadline_ms = s->restart_ms;
 	}
+	single_update(s);
+	return 0;
+}
+
+/* restart: stop the run and start again at once, whatever the policy. */
+static int
+single_op_restart(struct svc *svc, const char *why)
+{
+	struct single *s = ctl_single;
+
+	if (s->stop)
+		return -1;
+	if (s->phase != PHASE_RUN)
+		return single_op_start(svc, why);
+	s->op_restart = 1;
+	single_stop_run(s, why);
+	single_update(s);
+	return 0;
+}
+
+/*
+ * stop and shutdown: the command ends for good, as after a forwarded
+ * SIGTERM (and vigild with it), but bounded: SIGKILL after the grace
+ * period. A stop waits for the state stopped, which the control socket
+ * reports on its way out (control_close()).
+ */
+static void
+single_end(struct single *s, const char *why)
+{
+	if (!s->stop)
+		log_info("%s: the command stops for good, and vigild with it",
+		    why);
+	single_no_restart(s);
+	s->op_stop = 1;
+	s->op_restart = 0;
+	single_stop_run(s, why);
+	single_update(s);
+}
+
+static int
+single_op_stop(struct svc *svc, const char *why)
+{
+	single_end(ctl_single, why);
+	return 0;
+}
+
+static void
+single_op_shutdown(void)
+{
+	single_end(ctl_single, "shutdown");
+}
+
+static const struct svc_ops single_ops = {
+	single_op_start, single_op_stop, single_op_restart, single_op_shutdown,
+	NULL	/* no configuration to reload */
+};
+
+/*
+ * Describe the command for the control socket: a one-service
+ * configuration and its struct svc, kept up to date by single_state().
+ * With -s, open the socket (refusing if another vigild has it) and serve.
+ */
+static void
+single_control(struct single *s, char **argv)
+{
+	char err[512];
+
+	/*
+	 * A stop may take the grace period twice over, the command's then
+	 * its leftovers', each with its wait after SIGKILL: vigilctl waits
+	 * for that long.
+	 */
+	vd.conf = config_single(argv, s->opts->restart == -1 ? RESTART_NEVER :
+	    (enum restart_policy)s->opts->restart,
+	    2 * (s->opts->grace_ms + SINGLE_KILL_WAIT_MS));
+	vd.ops = &single_ops;
+	ctl_single = s;
+	s->svc = svc_add_conf_instance(&vd.conf->services[0], 0);
+	s->name = s->svc->name;
+	if (s->opts->socket == NULL)
+		return;
+	if (control_listen(s->opts->socket, err, sizeof err) == -1) {
+		pidfile_remove();
+		fatalx("%s", err);
+	}
+	control_start();
 }
 
 /*
@@ -801,21 +1155,29 @@ single_main(char **argv, const struct single_opts *opts)
 {
 	struct single s;
 	sigset_t set;
+	char err[512];
 
 	memset(&s, 0, sizeof s);
 	s.opts = opts;
-	s.name = argv[0];
+	s.path = argv[0];
+	s.spawn_flags = VIGIL_SPAWN_SEARCH | single_activation();
 	s.deadline_ms = -1;
 	s.delay_ms = SINGLE_DELAY_MIN_MS;
 	s.phase = PHASE_BACKOFF;
 	sigemptyset(&s.early);
 	single_sigset(&set);
 	single_default_dispositions(&set);
+	if (opts->pidfile != NULL &&
+	    pidfile_open(opts->pidfile, err, sizeof err) == -1)
+		fatalx("%s", err);
 
 	if ((s.attr = vigil_spawnattr_new()) == NULL ||
 	    vigil_spawnattr_set_argv(s.attr, argv) == -1)
 		fatal("spawn attributes");
 	single_pass_fds(s.attr);
+	if ((vd.base = event_base_new()) == NULL)
+		fatalx("cannot create the event loop");
+	single_control(&s, argv);
 	single_tty(&s);
 	/* Armed before the first spawn, so no SIGCHLD can be missed. */
 	if ((s.src = vigil_sigsrc_new(&set)) == NULL)
@@ -829,8 +1191,16 @@ single_main(char **argv, const struct single_opts *opts)
 	single_loop(&s);
 
 	single_tty_restore(&s);
+	control_close();
+	ctl_single = NULL;
+	svc_remove(s.svc);
+	config_free(vd.conf);
+	vd.conf = NULL;
 	vigil_sigsrc_free(s.src);
 	vigil_spawnattr_free(s.attr);
+	event_base_free(vd.base);
+	vd.base = NULL;
+	pidfile_remove();
 	log_debug("exiting with status %d", s.status);
 	return s.status;
 }

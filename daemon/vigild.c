@@ -44,8 +44,9 @@ usage(void)
 	fprintf(stderr,
 	    "usage: vigild [-c FILE] [-f | -d] [-p PIDFILE] [-s SOCKET] "
 	    "[-l LEVEL] [-t] [-V]\n"
-	    "       vigild [--restart POLICY] [--grace SECONDS] [-l LEVEL] "
-	    "-- COMMAND [ARG...]\n");
+	    "       vigild [--restart POLICY] [--grace SECONDS] [-p PIDFILE] "
+	    "[-s SOCKET]\n"
+	    "              [-l LEVEL] -- COMMAND [ARG...]\n");
 	exit(2);
 }
 
@@ -310,6 +311,7 @@ run_daemon(const char *conf_path, int detach_flag, const char *pidfile,
 	}
 	vd.conf = cf;
 	vd.conf_path = conf_path;
+	vd.ops = &svc_config_ops;
 	if (level == -1)
 		level = cf->log_level;
 	if (detach_flag)
@@ -357,7 +359,7 @@ main(int argc, char *argv[])
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct single_opts so = { -1, 10000, LOG_LEVEL_WARN };
+	struct single_opts so = { -1, 10000, LOG_LEVEL_WARN, NULL, NULL };
 	const char *conf_path = SYSCONFDIR "/vigil/vigild.conf";
 	const char *pidfile = NULL, *socket = NULL;
 	int ch, test = 0, detach_flag = 0, level = -1, single_flags = 0;
@@ -395,6 +397,8 @@ main(int argc, char *argv[])
 			usage();
 		if (level != -1)
 			so.log_level = level;
+		so.pidfile = pidfile;
+		so.socket = socket;
 		log_init(1, so.log_level, "vigild");
 		vd.foreground = 1;
 		vd.pid1 = getpid() == 1;

@@ -26,11 +26,28 @@
 	    (var) = (tvar))
 #endif
 
+struct svc;
+
+/*
+ * What the control socket's commands do to services (control_cmd.c): the
+ * state machine's functions in configuration mode (svc_config_ops), single.c's
+ * in single-command mode, where the services are its one command.
+ */
+struct svc_ops {
+	int	(*start)(struct svc *, const char *why);
+	int	(*stop)(struct svc *, const char *why);
+	int	(*restart)(struct svc *, const char *why);
+	void	(*shutdown)(void);
+	/* NULL: no configuration file to reload. */
+	void	(*reload)(void (*done)(int ok, void *arg), void *arg);
+};
+
 /* The daemon's global state (one per process, like tmux's globals). */
 struct vigild {
 	struct event_base	*base;
 	struct vigil_pool	*pool;
 	struct config		*conf;		/* current; replaced on reload */
+	const struct svc_ops	*ops;		/* for the control socket */
 	const char		*conf_path;
 	int			 foreground;	/* else detached: syslog */
 	int			 pid1;
@@ -114,6 +131,7 @@ void		 svc_signal(struct svc *, int signo);	/* to its group */
 void		 svc_shutdown_all(void);
 int		 svc_all_stopped(void);
 int		 svc_all_ready(void);
+extern const struct svc_ops svc_config_ops;
 
 /* ---- reap.c: the one waitpid() loop -------------------------------- */
 void	reap_children(void);
@@ -203,7 +221,10 @@ void	notify_close(struct notify_listener *);
 int	control_listen(const char *path, char *err, size_t errlen);
 /* Serve it on vd.base. */
 void	control_start(void);
-/* At exit: last words to the clients, close them, remove the socket. */
+/*
+ * At exit: answer the waits that are over by now, last words to the
+ * other clients, close them all, remove the socket.
+ */
 void	control_close(void);
 /* Remove the socket and its lock file (if ours), e.g. on a failed start. */
 void	control_remove(void);
@@ -222,6 +243,8 @@ struct single_opts {
 	int		 restart;	/* enum restart_policy, or -1: never */
 	int64_t		 grace_ms;	/* default 10 s */
 	int		 log_level;
+	const char	*pidfile;	/* -p, or NULL: none */
+	const char	*socket;	/* -s, or NULL: no control socket */
 };
 int	single_main(char **argv, const struct single_opts *);
 

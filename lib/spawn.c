@@ -17,9 +17,9 @@
  *
  * - posix_spawn, whenever the request can be said with its attributes and
  *   file actions (glibc runs the child with CLONE_VM|CLONE_VFORK);
- * - vfork otherwise (user, umask, rlimits, controlling tty, or a posix_spawn
- *   feature this system lacks). Everything the child needs is built in the
- *   parent first; between vfork and execve the child makes only
+ * - vfork otherwise (user, umask, rlimits, controlling tty, LISTEN_PID, or a
+ *   posix_spawn feature this system lacks). Everything the child needs is
+ *   built in the parent first; between vfork and execve the child makes only
  *   async-signal-safe system calls, and reports a failure as an errno
  *   written to a close-on-exec pipe.
  *
@@ -81,7 +81,10 @@ extern char **environ;
 #endif
 
 #define SPAWN_FLAGS_ALL	(VIGIL_SPAWN_NOSETSID | VIGIL_SPAWN_SETPGROUP | \
-	VIGIL_SPAWN_SEARCH | VIGIL_SPAWN_CTTY | VIGIL_SPAWN_FORCE_FORK)
+	VIGIL_SPAWN_SEARCH | VIGIL_SPAWN_CTTY | VIGIL_SPAWN_FORCE_FORK | \
+	VIGIL_SPAWN_LISTEN_PID)
+
+#define LISTEN_PID_KEY	"LISTEN_PID="
 
 struct spawn_rlimit {
 	int		 resource;
@@ -113,7 +116,8 @@ struct vigil_spawnattr {
 /*
  * What one vigil_spawn() call prepared in the parent. The vfork child reads
  * it in place (it shares the parent's memory) and never writes to it, except
- * for the shared flag.
+ * for the shared flag and the digits of listen_pid. Both belong to this one
+ * call, and the parent reads neither until the child has exec'd or exited.
  */
 struct spawn_plan {
 	const struct vigil_spawnattr *a;
@@ -132,6 +136,10 @@ struct spawn_plan {
 	struct sigaction  dfl;		/* SIG_DFL, empty mask, no flags */
 	sigset_t	  empty;
 	volatile int	  shared;	/* set by a child sharing our memory */
+
+	/* VIGIL_SPAWN_LISTEN_PID only. */
+	char		**envbuf;	/* envp's pointers, with the slot */
+	char		  listen_pid[sizeof LISTEN_PID_KEY + 20];
 };
 
 static __thread const char *last_path = "none";
@@ -383,6 +391,7 @@ plan_free(struct spawn_plan *p)
 		close(p->devnull);
 	free(p->cand);
 	free(p->groupbuf);
+	free(p->envbuf);
 	errno = saved;
 }
 
@@ -496,6 +505,33 @@ plan_fdlimit(void)
 	return (unsigned int)n;
 }
 
+/*
+ * VIGIL_SPAWN_LISTEN_PID: the child's pid is known only in the child, so
+ * reserve its environment entry here. envbuf holds the pointers of the
+ * environment (the strings are not copied), every LISTEN_PID entry left
+ * out, and one slot pointing to listen_pid, "LISTEN_PID=" followed by the
+ * digits child_listen_pid() writes.
+ */
+static int
+plan_listen_pid(struct spawn_plan *p)
+{
+	size_t i, n;
+
+	for (n = 0; p->envp[n] != NULL; n++)
+		;
+	if ((p->envbuf = calloc(n + 2, sizeof *p->envbuf)) == NULL)
+		return -1;
+	for (i = n = 0; p->envp[i] != NULL; i++)
+		if (strncmp(p->envp[i], LISTEN_PID_KEY,
+		    sizeof LISTEN_PID_KEY - 1) != 0)
+			p->envbuf[n++] = p->envp[i];
+	memcpy(p->listen_pid, LISTEN_PID_KEY, sizeof LISTEN_PID_KEY);
+	p->envbuf[n++] = p->listen_pid;
+	p->envbuf[n] = NULL;
+	p->envp = p->envbuf;
+	return 0;
+}
+
 /* Prepare everything the vfork child will use, so that it allocates nothing. */
 static int
 plan_vfork(struct spawn_plan *p)
@@ -504,6 +540,8 @@ plan_vfork(struct spawn_plan *p)
 
 	if ((a->flags & VIGIL_SPAWN_SEARCH) &&
 	    plan_search(p, a->argv[0]) == -1)
+		return -1;
+	if ((a->flags & VIGIL_SPAWN_LISTEN_PID) && plan_listen_pid(p) == -1)
 		return -1;
 	if (a->set_user && plan_groups(p) == -1)
 		return -1;
@@ -520,7 +558,8 @@ plan_vfork(struct spawn_plan *p)
 static int
 want_posix_spawn(const struct vigil_spawnattr *a)
 {
-	if (a->flags & (VIGIL_SPAWN_FORCE_FORK | VIGIL_SPAWN_CTTY))
+	if (a->flags & (VIGIL_SPAWN_FORCE_FORK | VIGIL_SPAWN_CTTY |
+	    VIGIL_SPAWN_LISTEN_PID))
 		return 0;
 	if (a->set_user || a->set_umask || a->nrlimits > 0)
 		return 0;
@@ -828,6 +867,26 @@ child_setup(const struct spawn_plan *p)
 }
 
 /*
+ * Write our pid after "LISTEN_PID=" in the slot plan_listen_pid()
+ * reserved: getpid() and digits by hand, no allocation, no stdio. With a
+ * real vfork this writes to the parent's memory, to this call's plan only.
+ */
+static void
+child_listen_pid(struct spawn_plan *p)
+{
+	unsigned long long v = (unsigned long long)getpid();
+	char digits[24], *d = p->listen_pid + sizeof LISTEN_PID_KEY - 1;
+	size_t n = 0;
+
+	do
+		digits[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	while (n > 0)
+		*d++ = digits[--n];
+	*d = '\0';
+}
+
+/*
  * execve() each PATH candidate in turn, with execvp()'s priorities: keep
  * going on the errors that mean "not here", remember EACCES and report it
  * if nothing else worked, stop at any other error. Returns the errno.
@@ -878,6 +937,8 @@ child_run(struct spawn_plan *p)
 
 	p->shared = 1;
 	if ((err = child_setup(p)) == 0) {
+		if (p->a->flags & VIGIL_SPAWN_LISTEN_PID)
+			child_listen_pid(p);
 		mask_set(&p->empty);
 		err = child_exec(p);
 	}

@@ -271,6 +271,15 @@ struct vigil_spawnattr;
 #define VIGIL_SPAWN_CTTY	0x08	/* fd 0 becomes the controlling tty and
 					   the child's group its foreground */
 #define VIGIL_SPAWN_FORCE_FORK	0x10	/* never use posix_spawn (for tests) */
+#define VIGIL_SPAWN_LISTEN_PID	0x20	/* LISTEN_PID=<the child's own pid> */
+/*
+ * VIGIL_SPAWN_LISTEN_PID passes socket-activated descriptors on
+ * (sd_listen_fds(3) takes them only if LISTEN_PID is the reader's pid):
+ * every LISTEN_PID entry of the child's environment is replaced by one
+ * naming the child, written in the child between fork and exec, so the
+ * vfork path is taken. The rest of the child's environment (LISTEN_FDS,
+ * LISTEN_FDNAMES) and the caller's are left as they are.
+ */
 
 struct vigil_spawnattr	*vigil_spawnattr_new(void);
 void			 vigil_spawnattr_free(struct vigil_spawnattr *a);

@@ -8,6 +8,7 @@
  *	probe report [-e NAME]... [FILE]	report, exit 0
  *	probe wait [-e NAME]... [FILE]		report, then pause() forever
  *	probe exit N				exit with status N
+ *	probe listen [-e NAME]... [FILE]	report, then serve fd 3 once
  *
  * The report is key=value lines: pid, ppid, pgid, sid, uid, euid, gid, egid,
  * groups, umask, cwd, sigblk, sigign, sigcgt (hex, bit N-1 for signal N),
@@ -15,6 +16,8 @@
  * (soft:hard, "inf" for no limit), tty_fg (tcgetpgrp(0), -1 if none),
  * argc and argv_N, env_NAME for each -e NAME that is set. With FILE it is
  * written to FILE.tmp and renamed, so FILE appears complete or not at all.
+ * listen adds env_LISTEN_PID, env_LISTEN_FDS, env_LISTEN_FDNAMES (if set)
+ * and listen_pids (how many LISTEN_PID entries the environment has).
  *
  * New commands go in the table at the end; keep each a small function.
  */
@@ -22,6 +25,7 @@
 
 #include <sys/types.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <dirent.h>
@@ -38,6 +42,9 @@
 #define REPORT_MAX	65536
 #define FD_PROBE_MAX	1024
 #define MAX_ENV		32
+#define LISTEN_FD	3	/* SD_LISTEN_FDS_START */
+
+extern char **environ;
 
 struct report {
 	char	buf[REPORT_MAX];
@@ -377,6 +384,50 @@ cmd_exit(int argc, char **argv)
 	return atoi(argv[1]);
 }
 
+/*
+ * Socket activation as sd_listen_fds(3) sees it: report, with the LISTEN_*
+ * variables; then, if LISTEN_PID is our pid and LISTEN_FDS at least 1,
+ * accept one connection on descriptor 3, write "pid=N\n" (our pid) to it
+ * and exit 0. Exit 1 when the descriptors are not for us.
+ */
+static int
+cmd_listen(int argc, char **argv)
+{
+	static const char *vars[] = { "LISTEN_PID", "LISTEN_FDS",
+	    "LISTEN_FDNAMES" };
+	struct report_opts o;
+	const char *pid, *fds;
+	char buf[64];
+	size_t i;
+	int c, n = 0;
+
+	parse_report_opts(argc, argv, &o);
+	for (i = 0; i < 3 && o.nenv < MAX_ENV; i++)
+		o.env[o.nenv++] = vars[i];
+	build_report(&report, &o, full_argc, full_argv);
+	for (i = 0; environ[i] != NULL; i++)
+		n += strncmp(environ[i], "LISTEN_PID=", 11) == 0;
+	add(&report, "listen_pids=%d\n", n);
+	if (emit(&report, o.file) == -1) {
+		perror("probe: report");
+		return 1;
+	}
+	if ((pid = getenv("LISTEN_PID")) == NULL ||
+	    atol(pid) != (long)getpid() ||
+	    (fds = getenv("LISTEN_FDS")) == NULL || atoi(fds) < 1)
+		return 1;
+	while ((c = accept(LISTEN_FD, NULL, NULL)) == -1 && errno == EINTR)
+		;
+	if (c == -1) {
+		perror("probe: accept");
+		return 1;
+	}
+	n = snprintf(buf, sizeof buf, "pid=%ld\n", (long)getpid());
+	n = write_all(c, buf, (size_t)n);
+	close(c);
+	return n == -1;
+}
+
 static const struct command {
 	const char	*name;
 	int		(*fn)(int, char **);
@@ -385,6 +436,7 @@ static const struct command {
 	{ "report",	cmd_report,	"report [-e NAME]... [FILE]" },
 	{ "wait",	cmd_wait,	"wait [-e NAME]... [FILE]" },
 	{ "exit",	cmd_exit,	"exit N" },
+	{ "listen",	cmd_listen,	"listen [-e NAME]... [FILE]" },
 };
 
 int

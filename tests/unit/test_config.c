@@ -970,6 +970,66 @@ t_threads(void)
 	no_leaks();
 }
 
+/* The name config_single() gives the command of argv. */
+static void
+check_single_name(const char *prog, const char *want)
+{
+	char *argv[] = { strdup(prog), NULL };
+	struct config *cf;
+
+	CHECK(argv[0] != NULL);
+	cf = config_single(argv, RESTART_NEVER, 10000);
+	CHECKF(strcmp(cf->services[0].name, want) == 0,
+	    "%s: named %s, expected %s", prog, cf->services[0].name, want);
+	config_free(cf);
+	free(argv[0]);
+}
+
+/*
+ * Single-command mode's one service: named after the command's basename,
+ * "main" when that is not a valid name; its policy, grace and output.
+ */
+static void
+t_single(void)
+{
+	char a0[] = "/usr/sbin/nginx", a1[] = "-g", a2[] = "daemon off;";
+	char *argv[] = { a0, a1, a2, NULL };
+	const struct service_conf *sc;
+	struct config *cf;
+
+	cf = config_single(argv, RESTART_ON_FAILURE, 2500);
+	CHECK_EQ(cf->nservices, 1);
+	sc = &cf->services[0];
+	CHECK(strcmp(sc->name, "nginx") == 0);
+	CHECK(strcmp(sc->argv[0], "/usr/sbin/nginx") == 0);
+	CHECK(strcmp(sc->argv[2], "daemon off;") == 0 && sc->argv[3] == NULL);
+	CHECK_EQ(sc->instances, 1);
+	CHECK_EQ(sc->restart, RESTART_ON_FAILURE);
+	CHECK_EQ(sc->stop_signal, SIGTERM);
+	CHECK_EQ(sc->stop_timeout_ms, 2500);
+	CHECK_EQ(sc->start_burst, 0);
+	CHECK_EQ(sc->restart_delay_ms, 100);
+	CHECK_EQ(sc->restart_delay_max_ms, 30000);
+	CHECK_EQ(sc->min_uptime_ms, 1000);
+	CHECK_EQ(sc->out.kind, OUTPUT_INHERIT);
+	CHECK_EQ(sc->err.kind, OUTPUT_INHERIT);
+	CHECK(cf->socket == NULL && cf->pidfile == NULL &&
+	    cf->socket_group == NULL);
+	CHECK_EQ(cf->socket_mode, 0600);
+	config_free(cf);
+	check_single_name("sleep", "sleep");
+	check_single_name("./bin/my-app_2.1", "my-app_2.1");
+	check_single_name("/opt/my app", "main");
+	check_single_name("/opt/x+y", "main");
+	check_single_name("all", "main");
+	check_single_name("/bin/group", "main");
+	check_single_name("/bin/", "main");
+	check_single_name("/opt/"
+	    "a123456789b123456789c123456789d123456789e123456789f123456789g1234",
+	    "main");
+	no_leaks();
+}
+
 static const struct tap_case cases[] = {
 	TAP_CASE(t_defaults, 10),
 	TAP_CASE(t_full, 10),
@@ -997,6 +1057,7 @@ static const struct tap_case cases[] = {
 	TAP_CASE(t_perms, 10),
 	TAP_CASE(t_default_socket, 10),
 	TAP_CASE(t_no_diag, 10),
+	TAP_CASE(t_single, 10),
 	TAP_CASE(t_threads, 30),
 };
 

@@ -10,8 +10,10 @@
 #include <sys/types.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <dirent.h>
@@ -1213,6 +1215,130 @@ t_threads(void)
 	check_no_child();
 }
 
+/* A listening Unix socket at dir/sock; its path in sun. */
+static int
+listener(const char *dir, struct sockaddr_un *sun)
+{
+	int fd;
+
+	memset(sun, 0, sizeof *sun);
+	sun->sun_family = AF_UNIX;
+	snprintf(sun->sun_path, sizeof sun->sun_path, "%s/sock", dir);
+	CHECK((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) != -1);
+	CHECK_OK(bind(fd, (struct sockaddr *)sun, sizeof *sun));
+	CHECK_OK(listen(fd, 4));
+	return fd;
+}
+
+/* Connect to sun and read what the probe answers, to EOF. */
+static char *
+ask(const struct sockaddr_un *sun)
+{
+	char *s;
+	int fd;
+
+	CHECK((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) != -1);
+	CHECK_OK(connect(fd, (const struct sockaddr *)sun, sizeof *sun));
+	s = slurp_fd(fd);
+	close(fd);
+	return s;
+}
+
+/*
+ * Run "probe listen" with a listening socket at fd 3, env (NULL: ours),
+ * and VIGIL_SPAWN_LISTEN_PID: the child sees LISTEN_PID as its own pid,
+ * once, whatever envp held, and can accept on fd 3 as sd_listen_fds(3)
+ * would let it; the vfork path is taken. The report in *repp.
+ */
+static pid_t
+listen_run(int flags, char *const env[], char **repp)
+{
+	struct vigil_spawnattr *a;
+	struct sockaddr_un sun;
+	char dir[64], file[128], want[64], *answer;
+	pid_t pid;
+	int lfd;
+
+	tmpdir_new(dir, sizeof dir);
+	snprintf(file, sizeof file, "%s/report", dir);
+	lfd = listener(dir, &sun);
+	a = probe_attr(flags | VIGIL_SPAWN_LISTEN_PID, "listen", file);
+	CHECK_OK(vigil_spawnattr_set_env(a, env));
+	CHECK_OK(vigil_spawnattr_set_fd(a, 3, lfd));
+	CHECK_OK(vigil_spawn(a, &pid, NULL));
+	CHECK_STR(vigil_spawn_last_path(), "vfork");
+	/* Only the child's copy listens: a child that never accepts fails. */
+	close(lfd);
+	answer = ask(&sun);
+	check_exit(pid, 0);
+	snprintf(want, sizeof want, "pid=%ld\n", (long)pid);
+	CHECK_STR(answer, want);
+	free(answer);
+	*repp = slurp(file);
+	CHECK_EQ(rnum(*repp, "env_LISTEN_PID"), pid);
+	CHECK_EQ(rnum(*repp, "listen_pids"), 1);
+	CHECK_STR(rget(*repp, "fds"), "0,1,2,3");
+	vigil_spawnattr_free(a);
+	tmpdir_rm(dir);
+	return pid;
+}
+
+/*
+ * VIGIL_SPAWN_LISTEN_PID with an explicit environment holding stale
+ * LISTEN_PID entries, then with ours: only LISTEN_PID changes, in the
+ * child alone.
+ */
+static void
+listen_pid(int flags)
+{
+	char *env[] = { arg("LISTEN_PID=1"), arg("FOO=bar baz"),
+	    arg("LISTEN_FDS=1"), arg("LISTEN_FDNAMES=web"),
+	    arg("LISTEN_PID=2"), arg("PATH=/bin"), NULL };
+	char *rep;
+
+	CHECK_OK(setenv("PARENTONLY", "1", 1));
+	listen_run(flags, env, &rep);
+	CHECK_STR(rget(rep, "env_FOO"), "bar baz");
+	CHECK_STR(rget(rep, "env_LISTEN_FDS"), "1");
+	CHECK_STR(rget(rep, "env_LISTEN_FDNAMES"), "web");
+	CHECK(rget(rep, "env_PARENTONLY") == NULL);
+	CHECK_STR(env[0], "LISTEN_PID=1");
+	CHECK_STR(env[4], "LISTEN_PID=2");
+	free(rep);
+
+	CHECK_OK(setenv("LISTEN_PID", "99999", 1));
+	CHECK_OK(setenv("LISTEN_FDS", "1", 1));
+	CHECK_OK(setenv("FOO", "ours", 1));
+	listen_run(flags, NULL, &rep);
+	CHECK_STR(rget(rep, "env_PARENTONLY"), "1");
+	CHECK_STR(rget(rep, "env_FOO"), "ours");
+	CHECK_STR(getenv("LISTEN_PID"), "99999");
+	free(rep);
+}
+BOTH(listen_pid)
+
+static void *
+listen_pid_thread(void *arg)
+{
+	listen_pid(*(int *)arg);
+	return NULL;
+}
+
+/* The same from a thread that is not the main one, all signals blocked. */
+static void
+t_listen_pid_thread(void)
+{
+	pthread_t t;
+	sigset_t all;
+	int flags = 0;
+
+	sigfillset(&all);
+	CHECK_EQ(pthread_sigmask(SIG_SETMASK, &all, NULL), 0);
+	CHECK_EQ(pthread_create(&t, NULL, listen_pid_thread, &flags), 0);
+	CHECK_EQ(pthread_join(t, NULL), 0);
+	check_no_child();
+}
+
 #define BOTH_CASES(name, t)						\
 	TAP_CASE(t_##name##_spawn, t), TAP_CASE(t_##name##_vfork, t)
 
@@ -1234,6 +1360,8 @@ static const struct tap_case cases[] = {
 	BOTH_CASES(ctty_group, 10),
 	BOTH_CASES(nosetsid, 10),
 	BOTH_CASES(mask, 10),
+	BOTH_CASES(listen_pid, 10),
+	TAP_CASE(t_listen_pid_thread, 10),
 	TAP_CASE(t_threads, 30),
 };
 
