@@ -1785,8 +1785,6 @@ service_check(struct parse *p, const config_setting_t *s,
 	if (e != NULL && config_setting_is_group(e) &&
 	    config_setting_get_member(e, "command") == NULL)
 		perr(p, e, "missing command");
-	if (e != NULL)
-		pdiag(p, 1, 0, e, "health checks are not supported yet");
 	service_paths(p, s, svc);
 }
 
