@@ -50,11 +50,14 @@ enum ready_type {
 
 struct ready_conf {
 	enum ready_type	  type;
-	int64_t		  timeout_ms;	/* default 60 s */
-	int64_t		  interval_ms;	/* tcp, exec: between tries; 1 s */
+	int64_t		  timeout_ms;	/* > 0; default 60 s */
+	int64_t		  interval_ms;	/* tcp, exec: between tries, and the
+					   bound of one; > 0; default 1 s */
 	int		  fd;		/* fd: 3..1023 */
-	char		 *host;		/* tcp: "127.0.0.1", "::1" (no []) */
-	char		 *port;		/* tcp: "8080" or a service name */
+	char		 *host;		/* tcp: "127.0.0.1", "::1" (no []) or
+					   a host name, resolved at each try */
+	char		 *port;		/* tcp: "1".."65535" (a service name
+					   is resolved by config_load()) */
 	char		**argv;		/* exec: NULL-terminated */
 };
 
@@ -80,12 +83,12 @@ struct output_conf {
 	int		  timestamps;	/* FILE: prefix lines with a time */
 };
 
-/* Health checks are parsed and kept but not run yet (a warning says so). */
+/* A health check, run while the service is running (see check.c). */
 struct health_conf {
 	char		**argv;		/* NULL: no health check */
-	int64_t		  interval_ms;	/* default 10 s */
-	int64_t		  timeout_ms;	/* default 5 s */
-	unsigned int	  retries;	/* default 3 */
+	int64_t		  interval_ms;	/* > 0; default 10 s */
+	int64_t		  timeout_ms;	/* of one try; > 0; default 5 s */
+	unsigned int	  retries;	/* failures in a row; 1..100; 3 */
 };
 
 /* One resource limit, set as both the soft and the hard limit. */

@@ -16,13 +16,18 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/resource.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <ctype.h>
 #include <errno.h>
 #include <grp.h>
 #include <limits.h>
+#include <netdb.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -762,6 +767,20 @@ get_duration(struct parse *p, const config_setting_t *s, const struct key *k,
 	*(int64_t *)dst = (int64_t)(v * 1000.0 + 0.5);
 }
 
+/* A duration that cannot be 0: an interval, a timeout of a try. */
+static void
+get_positive(struct parse *p, const config_setting_t *s, const struct key *k,
+    void *dst)
+{
+	int64_t v = -1;
+
+	get_duration(p, s, k, &v);
+	if (v == 0)
+		perr(p, s, "expected a duration of at least 0.001 seconds");
+	else if (v > 0)
+		*(int64_t *)dst = v;
+}
+
 /* "123", "10K", "10M", "1G" (powers of 1024) to bytes; -1 if invalid. */
 static int
 size_parse(const char *str, uint64_t *out)
@@ -1253,30 +1272,103 @@ get_rewrites(struct parse *p, const config_setting_t *s, const struct key *k,
 	    rewrite_cmp);
 }
 
-/* ready.address = "host:port" or "[v6]:port". */
+/* Why host (unbracketed: IPv4 or a host name) is not valid, or NULL. */
+static const char *
+host_invalid(const char *host, int bracketed)
+{
+	struct addrinfo hints, *res;
+
+	if (*host == '\0')
+		return "missing host";
+	if (bracketed) {
+		memset(&hints, 0, sizeof hints);
+		hints.ai_family = AF_INET6;
+		hints.ai_flags = AI_NUMERICHOST;
+		if (getaddrinfo(host, NULL, &hints, &res) != 0)
+			return "not an IPv6 address";
+		freeaddrinfo(res);
+		return NULL;
+	}
+	if (strchr(host, ':') != NULL)
+		return "an IPv6 address goes in brackets, as in \"[::1]:80\"";
+	if (strlen(host) > 253 || strspn(host, ALNUM ".-_") != strlen(host))
+		return "not an IPv4 address or a host name";
+	return NULL;
+}
+
+/*
+ * A port, 1 to 65535 or a name of the services database (resolved here,
+ * once: the file names a port, not a lookup), to its number in *out.
+ */
+static const char *
+port_parse(const char *port, char **out)
+{
+	struct addrinfo hints, *res;
+	long n;
+	char *end;
+
+	if (*port == '\0')
+		return "missing port";
+	if (isdigit((unsigned char)*port)) {
+		errno = 0;
+		n = strtol(port, &end, 10);
+		if (*end != '\0' || errno != 0 || n < 1 || n > 65535)
+			return "the port must be from 1 to 65535";
+		xasprintf(out, "%ld", n);
+		return NULL;
+	}
+	memset(&hints, 0, sizeof hints);
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;	/* no host: no name lookup */
+	if (getaddrinfo(NULL, port, &hints, &res) != 0)
+		return "unknown port name";
+	n = res->ai_family == AF_INET6 ?
+	    ntohs(((struct sockaddr_in6 *)(void *)res->ai_addr)->sin6_port) :
+	    ntohs(((struct sockaddr_in *)(void *)res->ai_addr)->sin_port);
+	freeaddrinfo(res);
+	xasprintf(out, "%ld", n);
+	return NULL;
+}
+
+/*
+ * ready.address = "HOST:PORT" or "[IPV6]:PORT". The host is kept as
+ * written (a name is resolved at each try, see check.c), the port as its
+ * number.
+ */
 static void
 get_address(struct parse *p, const config_setting_t *s, const struct key *k,
     void *dst)
 {
 	struct ready_conf *r = dst;
-	const char *v, *colon;
-	size_t hlen;
+	const char *v, *port, *why = NULL, *end;
+	char *host;
+	int bracketed;
 
 	if (!want(p, s, is_string(s), "a string \"host:port\""))
 		return;
 	v = config_setting_get_string(s);
-	colon = strrchr(v, ':');
-	if (colon == NULL || colon == v || colon[1] == '\0' ||
-	    (v[0] == '[' && colon[-1] != ']')) {
-		perr(p, s, "expected \"host:port\", got \"%s\"", v);
+	if ((bracketed = v[0] == '[')) {
+		if ((end = strchr(v, ']')) == NULL || end[1] != ':') {
+			perr(p, s, "expected \"[IPv6]:port\", got \"%s\"", v);
+			return;
+		}
+		host = xstrndup(v + 1, (size_t)(end - v - 1));
+		port = end + 2;
+	} else {
+		if ((end = strrchr(v, ':')) == NULL) {
+			perr(p, s, "expected \"host:port\", got \"%s\"", v);
+			return;
+		}
+		host = xstrndup(v, (size_t)(end - v));
+		port = end + 1;
+	}
+	if ((why = host_invalid(host, bracketed)) != NULL ||
+	    (why = port_parse(port, &r->port)) != NULL) {
+		perr(p, s, "\"%s\": %s", v, why);
+		free(host);
 		return;
 	}
-	hlen = (size_t)(colon - v);
-	if (v[0] == '[')
-		r->host = xstrndup(v + 1, hlen - 2);
-	else
-		r->host = xstrndup(v, hlen);
-	r->port = xstrdup(colon + 1);
+	r->host = host;
 }
 
 #define FO(f)	offsetof(struct output_conf, f)
@@ -1319,8 +1411,8 @@ get_output(struct parse *p, const config_setting_t *s, const struct key *k,
 #define RC(f)	offsetof(struct ready_conf, f)
 static const struct key ready_keys[] = {
 	KEY_ENUM("type", RC(type), ready_names),
-	KEY("timeout", get_duration, RC(timeout_ms)),
-	KEY("interval", get_duration, RC(interval_ms)),
+	KEY("timeout", get_positive, RC(timeout_ms)),
+	KEY("interval", get_positive, RC(interval_ms)),
 	KEY_RANGE("fd", get_int, RC(fd), 3, 1023),
 	KEY("address", get_address, 0),
 	KEY("command", get_argv, RC(argv)),
@@ -1331,8 +1423,8 @@ static const struct key ready_keys[] = {
 #define HC(f)	offsetof(struct health_conf, f)
 static const struct key health_keys[] = {
 	KEY("command", get_argv, HC(argv)),
-	KEY("interval", get_duration, HC(interval_ms)),
-	KEY("timeout", get_duration, HC(timeout_ms)),
+	KEY("interval", get_positive, HC(interval_ms)),
+	KEY("timeout", get_positive, HC(timeout_ms)),
 	KEY_RANGE("retries", get_uint, HC(retries), 1, 100),
 	KEY_END
 };
@@ -1646,6 +1738,14 @@ service_paths(struct parse *p, const config_setting_t *s,
 	if (svc->argv != NULL)
 		check_program(p, config_setting_get_member(s, "command"),
 		    svc->argv[0], svc->env);
+	if (svc->ready.argv != NULL)
+		check_program(p, config_setting_get_member(
+		    config_setting_get_member(s, "ready"), "command"),
+		    svc->ready.argv[0], svc->env);
+	if (svc->health.argv != NULL)
+		check_program(p, config_setting_get_member(
+		    config_setting_get_member(s, "health"), "command"),
+		    svc->health.argv[0], svc->env);
 	if (svc->directory == NULL)
 		return;
 	e = config_setting_get_member(s, "directory");
@@ -1676,11 +1776,10 @@ service_check(struct parse *p, const config_setting_t *s,
 	else if (svc->restart_delay_max_ms < svc->restart_delay_ms)
 		svc->restart_delay_max_ms = svc->restart_delay_ms;
 	service_ready(p, s, svc);
-	if ((e = config_setting_get_member(s, "health")) != NULL) {
-		if (config_setting_is_group(e) && svc->health.argv == NULL)
-			perr(p, e, "missing command");
-		pdiag(p, 1, 0, e, "health checks are not supported yet");
-	}
+	e = config_setting_get_member(s, "health");
+	if (e != NULL && config_setting_is_group(e) &&
+	    config_setting_get_member(e, "command") == NULL)
+		perr(p, e, "missing command");
 	service_paths(p, s, svc);
 }
 

@@ -2,8 +2,8 @@
  * Reaping: the one waitpid(-1, WNOHANG) loop, run on every SIGCHLD (a
  * hint, never a count: signals coalesce) until nothing is left, so no
  * zombie outlives a loop iteration. Exits of services' main processes go
- * to the state machine; orphans (we are a subreaper or PID 1) are reaped
- * and logged at debug.
+ * to the state machine, those of check processes to check.c; orphans (we
+ * are a subreaper or PID 1) are reaped and logged at debug.
  */
 #include "config.h"
 
@@ -31,6 +31,8 @@ reap_children(void)
 		n++;
 		if ((s = svc_by_pid(pid)) != NULL)
 			svc_exited(s, status);
+		else if (check_reaped(pid, status))
+			continue;
 		else if (WIFSIGNALED(status))
 			log_debug("reaped orphan %d (signal %d)", (int)pid,
 			    WTERMSIG(status));

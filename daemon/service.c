@@ -132,6 +132,7 @@ set_state(struct svc *s, enum svc_state st, const char *fmt, ...)
 	else
 		log_svc(LOG_LEVEL_DEBUG, s->name, "%s: %s", state_names[st],
 		    s->reason);
+	check_update(s);
 }
 
 static struct svc *
@@ -244,9 +245,10 @@ deps_blocking(const struct svc *s, int *hopeless)
 	return NULL;
 }
 
-/* Fill a spawn attribute for one run of s; NULL on failure. */
-static struct vigil_spawnattr *
-spawn_attr(struct svc *s, char **env, int out_fd, int err_fd, int ready_fd)
+/* Fill a spawn attribute for one run of argv as s; NULL on failure. */
+struct vigil_spawnattr *
+svc_spawn_attr(struct svc *s, char *const argv[], char **env, int out_fd,
+    int err_fd, int ready_fd)
 {
 	const struct service_conf *sc = s->conf;
 	struct vigil_spawnattr *a;
@@ -255,10 +257,10 @@ spawn_attr(struct svc *s, char **env, int out_fd, int err_fd, int ready_fd)
 
 	if ((a = vigil_spawnattr_new()) == NULL)
 		return NULL;
-	if (vigil_spawnattr_set_argv(a, sc->argv) == -1 ||
+	if (vigil_spawnattr_set_argv(a, argv) == -1 ||
 	    vigil_spawnattr_set_env(a, env) == -1)
 		goto fail;
-	if (strchr(sc->argv[0], '/') == NULL)
+	if (strchr(argv[0], '/') == NULL)
 		flags |= VIGIL_SPAWN_SEARCH;
 	if (vigil_spawnattr_set_flags(a, flags) == -1)
 		goto fail;
@@ -442,7 +444,8 @@ spawn_run(struct svc *s)
 		env[n + 1] = NULL;
 		notify_env = NULL;
 	}
-	if ((a = spawn_attr(s, env, out_fd, err_fd, ready_fd)) == NULL)
+	if ((a = svc_spawn_attr(s, sc->argv, env, out_fd, err_fd,
+	    ready_fd)) == NULL)
 		goto fail;
 	if (vigil_spawn(a, &pid, NULL) == -1)
 		goto fail;
@@ -555,8 +558,12 @@ after_run(struct svc *s, int failed_start)
 	describe_exit(what, sizeof what, s);
 	if (failed_start)
 		snprintf(what, sizeof what, "readiness timeout");
-	success = !failed_start && s->last_signal == 0 &&
-	    config_success_exit(sc, s->last_code);
+	else if (s->unhealthy[0] != '\0')
+		snprintf(what, sizeof what, "health check failed: %s",
+		    s->unhealthy);
+	success = !failed_start && s->unhealthy[0] == '\0' &&
+	    s->last_signal == 0 && config_success_exit(sc, s->last_code);
+	s->unhealthy[0] = '\0';
 	if (ran < sc->min_uptime_ms || failed_start)
 		s->quick_failures++;
 	else
@@ -888,6 +895,22 @@ svc_ready(struct svc *s, const char *how)
 	dispatch(s, EV_READY);
 }
 
+/*
+ * Running: the health check failed retries times in a row (check.c). Stop
+ * the run as a failure, as a readiness timeout does: once the group is
+ * gone the restart policy applies, the reason naming the health check.
+ * why is copied first: it may belong to the check, which the stop ends.
+ */
+void
+svc_unhealthy(struct svc *s, const char *why)
+{
+	if (s->state != SVC_RUNNING)
+		return;
+	snprintf(s->unhealthy, sizeof s->unhealthy, "%s", why);
+	act_stop_run(s);
+	s->want_stop = 0;
+}
+
 void
 svc_signal(struct svc *s, int signo)
 {
@@ -1051,6 +1074,7 @@ svc_shutdown_all(void)
 		return;
 	vd.shutting_down = 1;
 	log_info("shutting down");
+	check_stop_all();
 	notify_systemd("STOPPING=1");
 	shutdown_timer = evtimer_new(vd.base, shutdown_timeout_cb, NULL);
 	ms_to_tv(vd.conf->shutdown_timeout_ms, &tv);

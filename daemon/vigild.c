@@ -341,6 +341,7 @@ run_daemon(const char *conf_path, int detach_flag, const char *pidfile,
 	svc_start_autostart();
 	event_base_dispatch(vd.base);
 	log_info("vigild exiting");
+	check_exit();
 	control_close();
 	teardown_loop();
 	remove_runtime_dir();

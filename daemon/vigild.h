@@ -99,6 +99,8 @@ struct svc {
 	int		 want_start;	/* start once dependencies allow */
 	int		 want_stop;	/* operator or shutdown asked */
 	int		 failed_start;	/* stopping after a readiness timeout */
+	char		 unhealthy[64];	/* stopping after failed health
+					   checks: why the last one failed */
 	int		 restart_after_stop;	/* reload: restart when stopped */
 	int		 remove_after_stop;	/* reload: forget when stopped */
 	int		 killed;	/* SIGKILL was sent to the group */
@@ -107,6 +109,7 @@ struct svc {
 	struct output	*err;
 	struct ring	*log;		/* recent lines, kept across runs */
 	struct notify_listener *notify;	/* readiness: notify / fd */
+	struct check	*check;		/* readiness tcp / exec, or health */
 	TAILQ_ENTRY(svc) entry;
 };
 TAILQ_HEAD(svc_list, svc);
@@ -126,12 +129,32 @@ int		 svc_start(struct svc *, const char *why);
 int		 svc_stop(struct svc *, const char *why);
 int		 svc_restart(struct svc *, const char *why);
 void		 svc_exited(struct svc *, int status);	/* from reap.c */
-void		 svc_ready(struct svc *, const char *how);	/* notify.c */
+void		 svc_ready(struct svc *, const char *how);	/* notify, check */
+void		 svc_unhealthy(struct svc *, const char *why);	/* check.c */
 void		 svc_signal(struct svc *, int signo);	/* to its group */
 void		 svc_shutdown_all(void);
 int		 svc_all_stopped(void);
 int		 svc_all_ready(void);
 extern const struct svc_ops svc_config_ops;
+/*
+ * A spawn attribute for argv run like the service: environment env,
+ * directory, credentials, umask, limits; out_fd, err_fd and ready_fd (-1:
+ * none) placed at 1, 2 and ready.fd. NULL with errno on failure.
+ */
+struct vigil_spawnattr *svc_spawn_attr(struct svc *, char *const argv[],
+		    char **env, int out_fd, int err_fd, int ready_fd);
+
+/*
+ * ---- check.c: readiness by tcp or exec, health checks ---------------
+ */
+/* Start, switch or end the check of s to follow its state (set_state). */
+void	check_update(struct svc *);
+/* reap.c: 1 if pid was a check's process (and is handled), else 0. */
+int	check_reaped(pid_t pid, int status);
+/* A shutdown begins: end every check, kill every check in flight. */
+void	check_stop_all(void);
+/* At exit, once the loop is over: kill and reap what is left. */
+void	check_exit(void);
 
 /* ---- reap.c: the one waitpid() loop -------------------------------- */
 void	reap_children(void);

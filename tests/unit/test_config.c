@@ -225,8 +225,7 @@ t_full(void)
 	struct config *cf = load_good("full.conf", &d);
 	const struct service_conf *w = &cf->services[0];
 
-	EXPECT_WARNING(d, "full.conf:53: service \"web\": "
-	    "health checks are not supported yet");
+	CHECK_EQ(d.nwarnings, 0);
 	CHECK_EQ(cf->nservices, 5);
 	CHECK(strcmp(cf->socket + strlen(cf->dir), "/run/vigild.sock") == 0);
 	CHECK(strcmp(cf->pidfile + strlen(cf->dir), "/run/vigild.pid") == 0);
@@ -550,14 +549,14 @@ t_output(void)
 	no_leaks();
 }
 
-/* A missing program or directory is a warning; health checks warn. */
+/* A missing program or directory is a warning, a check's program too. */
 static void
 t_warnings(void)
 {
 	struct config_diag d;
 	struct config *cf = load_good("warnings.conf", &d);
 
-	CHECK_EQ(d.nwarnings, 4);
+	CHECK_EQ(d.nwarnings, 5);
 	EXPECT_WARNING(d, "warnings.conf:2: service \"web\": command: "
 	    "\"/nonexistent/vigil-test\" not found");
 	EXPECT_WARNING(d, "warnings.conf:3: service \"web\": directory: "
@@ -565,7 +564,89 @@ t_warnings(void)
 	EXPECT_WARNING(d, "warnings.conf:4: service \"db\": command: "
 	    "\"no-such-program-vigil\" not found in PATH");
 	EXPECT_WARNING(d, "warnings.conf:6: service \"chk\": "
-	    "health checks are not supported yet");
+	    "health.command: \"/nonexistent/vigil-health\" not found");
+	EXPECT_WARNING(d, "warnings.conf:7: service \"chk\": "
+	    "ready.command: \"no-such-check-vigil\" not found in PATH");
+	config_free(cf);
+	config_diag_clear(&d);
+	no_leaks();
+}
+
+/* Readiness tcp and exec, health checks: every error, with its line. */
+static void
+t_ready_errors(void)
+{
+	struct config_diag d;
+
+	load_bad("ready.conf", &d, 18);
+	EXPECT_ERROR(d, "ready.conf:3: service \"a\": ready.address: "
+	    "expected \"host:port\", got \"127.0.0.1\"");
+	EXPECT_ERROR(d, "ready.conf:5: service \"b\": ready.address: "
+	    "\"127.0.0.1:0\": the port must be from 1 to 65535");
+	EXPECT_ERROR(d, "ready.conf:7: service \"c\": ready.address: "
+	    "\"::1:80\": an IPv6 address goes in brackets, as in "
+	    "\"[::1]:80\"");
+	EXPECT_ERROR(d, "ready.conf:9: service \"d\": ready.address: "
+	    "\"[::g]:80\": not an IPv6 address");
+	EXPECT_ERROR(d, "ready.conf:11: service \"e\": ready.address: "
+	    "\"db:no-such-port-vigil\": unknown port name");
+	EXPECT_ERROR(d, "ready.conf:13: service \"f\": ready.address: "
+	    "\":80\": missing host");
+	EXPECT_ERROR(d, "ready.conf:15: service \"g\": ready.address: "
+	    "expected \"[IPv6]:port\", got \"[::1]80\"");
+	EXPECT_ERROR(d, "ready.conf:15: service \"g\": ready.interval: "
+	    "expected a duration of at least 0.001 seconds");
+	EXPECT_ERROR(d, "ready.conf:16: service \"g\": ready.timeout: "
+	    "expected a duration of at least 0.001 seconds");
+	EXPECT_ERROR(d, "ready.conf:18: service \"h\": ready.command: "
+	    "expected a command, got an empty one");
+	EXPECT_ERROR(d, "ready.conf:20: service \"i\": ready: "
+	    "type \"exec\" needs command");
+	EXPECT_ERROR(d, "ready.conf:22: service \"j\": health: "
+	    "missing command");
+	EXPECT_ERROR(d, "ready.conf:24: service \"k\": health.interval: "
+	    "expected a duration of at least 0.001 seconds");
+	EXPECT_ERROR(d, "ready.conf:24: service \"k\": health.timeout: "
+	    "expected a duration of at least 0.001 seconds");
+	EXPECT_ERROR(d, "ready.conf:25: service \"k\": health.retries: "
+	    "expected an integer from 1 to 100, got 0");
+	EXPECT_ERROR(d, "ready.conf:27: service \"l\": health.command: "
+	    "expected a program, got an empty string");
+	EXPECT_ERROR(d, "ready.conf:29: service \"m\": ready.address: "
+	    "expected a string \"host:port\", got an integer");
+	EXPECT_ERROR(d, "ready.conf:31: service \"n\": ready.address: "
+	    "\"web server:80\": not an IPv4 address or a host name");
+	config_diag_clear(&d);
+	no_leaks();
+}
+
+/* Addresses as kept for check.c: host without brackets, port a number. */
+static void
+t_ready_ok(void)
+{
+	struct config_diag d;
+	struct config *cf = load_good("ready_ok.conf", &d);
+	const struct service_conf *v6 = &cf->services[0];
+	const struct service_conf *nm = &cf->services[1];
+	const struct service_conf *pn = &cf->services[2];
+	const struct service_conf *hc = &cf->services[3];
+
+	CHECK_EQ(d.nwarnings, 0);
+	CHECK(strcmp(v6->ready.host, "::1") == 0);
+	CHECK(strcmp(v6->ready.port, "8080") == 0);
+	CHECK_EQ(v6->ready.interval_ms, 1000);
+	CHECK_EQ(v6->ready.timeout_ms, 60000);
+	CHECK(strcmp(nm->ready.host, "db.example.org") == 0);
+	CHECK(strcmp(nm->ready.port, "5432") == 0);
+	CHECK_EQ(nm->ready.interval_ms, 250);
+	CHECK_EQ(nm->ready.timeout_ms, 3000);
+	/* The services database names port 80 "http" (netbase). */
+	CHECK(strcmp(pn->ready.host, "localhost") == 0);
+	CHECK(strcmp(pn->ready.port, "80") == 0);
+	CHECK(strcmp(hc->health.argv[2], "exit 0") == 0);
+	CHECK_EQ(hc->health.interval_ms, 10000);
+	CHECK_EQ(hc->health.timeout_ms, 5000);
+	CHECK_EQ(hc->health.retries, 3);
 	config_free(cf);
 	config_diag_clear(&d);
 	no_leaks();
@@ -796,6 +877,18 @@ static const char *const variants[] = {
 	"command = [ \"/bin/sh\" ]; stdout = \"null\";",
 	"command = [ \"/bin/sh\" ]; stderr = \"stdout\";",
 	"command = [ \"/bin/sh\" ]; health = { command = [ \"/bin/true\" ]; };",
+	"command = [ \"/bin/sh\" ]; ready = { type = \"tcp\"; "
+	    "address = \"[::1]:81\"; };",
+	"command = [ \"/bin/sh\" ]; ready = { type = \"tcp\"; "
+	    "address = \"[::1]:80\"; interval = 2; };",
+	"command = [ \"/bin/sh\" ]; ready = { type = \"exec\"; "
+	    "command = [ \"/bin/false\" ]; };",
+	"command = [ \"/bin/sh\" ]; health = { command = [ \"/bin/true\" ]; "
+	    "interval = 11; };",
+	"command = [ \"/bin/sh\" ]; health = { command = [ \"/bin/true\" ]; "
+	    "timeout = 1; };",
+	"command = [ \"/bin/sh\" ]; health = { command = [ \"/bin/true\" ]; "
+	    "retries = 1; };",
 };
 
 /* Load the base service or a variant, from a file in dir. */
@@ -1046,6 +1139,8 @@ static const struct tap_case cases[] = {
 	TAP_CASE(t_signal_errors, 10),
 	TAP_CASE(t_output, 10),
 	TAP_CASE(t_warnings, 10),
+	TAP_CASE(t_ready_errors, 10),
+	TAP_CASE(t_ready_ok, 10),
 	TAP_CASE(t_users, 10),
 	TAP_CASE(t_relative_paths, 10),
 	TAP_CASE(t_env_file, 10),
