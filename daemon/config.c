@@ -2109,8 +2109,11 @@ route_parse(struct parse *p, const config_setting_t *s)
 	if (config_setting_is_group(s)) {
 		r->action = ROUTE_FORWARD;
 		route_forward(p, s, r);
-	} else
+	} else {
 		get_enum(p, s, &action, &r->action);
+		if (r->action == ROUTE_REEXEC)
+			perr(p, s, "re-exec is not supported yet");
+	}
 }
 
 static int

@@ -304,7 +304,7 @@ t_full_routes(void)
 	CHECK_EQ(pr->ready.type, READY_EXEC);
 	CHECK(strcmp(pr->ready.argv[0], "/bin/true") == 0);
 	CHECK_EQ(config_route_find(cf, SIGINT)->action, ROUTE_IGNORE);
-	CHECK_EQ(config_route_find(cf, SIGHUP)->action, ROUTE_REEXEC);
+	CHECK_EQ(config_route_find(cf, SIGHUP)->action, ROUTE_SHUTDOWN);
 	CHECK_EQ(config_route_find(cf, SIGUSR1)->action, ROUTE_RELOAD);
 	CHECK_EQ(config_route_find(cf, SIGQUIT)->action, ROUTE_REOPEN_LOGS);
 	r = config_route_find(cf, SIGUSR2);
@@ -501,7 +501,7 @@ t_signal_errors(void)
 {
 	struct config_diag d;
 
-	load_bad("signals.conf", &d, 14);
+	load_bad("signals.conf", &d, 15);
 	EXPECT_ERROR(d, "signals.conf:2: signals.SIGKILL: "
 	    "SIGKILL cannot be routed: it cannot be caught");
 	EXPECT_ERROR(d, "signals.conf:3: signals.SIGCHLD: "
@@ -522,6 +522,8 @@ t_signal_errors(void)
 	EXPECT_ERROR(d, "signals.conf:9: signals.TERM: "
 	    "SIGTERM is routed twice");
 	EXPECT_ERROR(d, "signals.conf:10: signals.SIGPIPE: missing forward");
+	EXPECT_ERROR(d, "signals.conf:10: signals.SIGQUIT: "
+	    "re-exec is not supported yet");
 	EXPECT_ERROR(d, "signals.conf:14: service \"q\": signals.SIGCHLD: "
 	    "SIGCHLD cannot be forwarded: vigild reaps children with it");
 	EXPECT_ERROR(d, "signals.conf:14: service \"q\": signals.SIGUSR1: "
