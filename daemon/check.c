@@ -55,11 +55,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "vigild.h"
 #include "xmalloc.h"
+
+#define CHECK_EXIT_WAIT_MS	2000	/* for killed checks at exit, in all */
 
 extern char **environ;
 
@@ -577,19 +580,31 @@ check_stop_all(void)
 void
 check_exit(void)
 {
+	static const struct timespec tick = { 0, 10 * 1000 * 1000 };
 	struct checkproc *p;
 	struct svc *s;
+	int64_t end;
+	pid_t r = 0;
 
 	TAILQ_FOREACH(s, &svcs, entry)
 		if (s->check != NULL) {
 			check_free(s->check);
 			s->check = NULL;
 		}
+	/*
+	 * Bounded: a process stuck in the kernel (a dead NFS server) does
+	 * not die of SIGKILL, and must not keep vigild from exiting.
+	 */
+	end = now_ms() + CHECK_EXIT_WAIT_MS;
 	while ((p = TAILQ_FIRST(&procs)) != NULL) {
 		TAILQ_REMOVE(&procs, p, entry);
 		(void)kill(-p->pid, SIGKILL);
-		while (waitpid(p->pid, NULL, 0) == -1 && errno == EINTR)
-			;
+		while ((r = waitpid(p->pid, NULL, WNOHANG)) == 0 &&
+		    now_ms() < end)
+			nanosleep(&tick, NULL);
+		if (r == 0)
+			log_warnx("check process %ld does not die; leaving it",
+			    (long)p->pid);
 		free(p);
 	}
 }
