@@ -215,6 +215,7 @@ struct route {
 struct config {
 	char		 *path;		/* the file, as given */
 	char		 *dir;		/* its directory, absolute */
+	char		 *source;	/* its text as parsed (NULL: none) */
 
 	/* The vigild section. socket and pidfile are absolute or NULL. */
 	char		 *socket;	/* NULL: config_default_socket() */
@@ -243,6 +244,9 @@ struct config {
  * env_file is readable; a missing command or directory is a warning.
  */
 struct config	*config_load(const char *path, struct config_diag *diag);
+/* The same, from text already read (re-exec); path names it. */
+struct config	*config_load_text(const char *path, const char *text,
+		    struct config_diag *diag);
 void		 config_free(struct config *cf);
 
 /*

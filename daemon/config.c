@@ -25,6 +25,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <netdb.h>
@@ -2111,8 +2112,6 @@ route_parse(struct parse *p, const config_setting_t *s)
 		route_forward(p, s, r);
 	} else {
 		get_enum(p, s, &action, &r->action);
-		if (r->action == ROUTE_REEXEC)
-			perr(p, s, "re-exec is not supported yet");
 	}
 }
 
@@ -2176,28 +2175,89 @@ static const struct key root_keys[] = {
 	KEY_END
 };
 
-/* Read path into lc; a syntax error is reported as libconfig has it. */
+#define CONFIG_TEXT_MAX	(16 * 1024 * 1024)
+
+/*
+ * The text of path, kept in p->cf->source (re-exec passes it on: SPEC 6);
+ * -1 with the error reported.
+ */
 static int
-read_file(struct parse *p, config_t *lc, const char *path)
+slurp_file(struct parse *p, const char *path)
+{
+	char eb[128], *buf = NULL;
+	size_t len = 0, cap = 0;
+	ssize_t n;
+	int fd, e = 0;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		pmsg(p, 0, path, 0, 0, "cannot read: %s",
+		    errstr(errno, eb, sizeof eb));
+		return -1;
+	}
+	for (;;) {
+		if (len + 1 >= cap) {
+			if (cap >= CONFIG_TEXT_MAX) {
+				e = EFBIG;
+				break;
+			}
+			cap = cap == 0 ? 8192 : cap * 2;
+			buf = xreallocarray(buf, 1, cap);
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			e = errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (e != 0) {
+		free(buf);
+		pmsg(p, 0, path, 0, 0, "cannot read: %s",
+		    errstr(e, eb, sizeof eb));
+		return -1;
+	}
+	buf[len] = '\0';
+	p->cf->source = buf;
+	return 0;
+}
+
+/*
+ * Parse the text of path (read here when text is NULL) into lc; a syntax
+ * error is reported as libconfig has it.
+ */
+static int
+read_file(struct parse *p, config_t *lc, const char *path, const char *text)
 {
 	struct stat st;
 	char eb[128], buf[PATH_MAX];
 	int e;
 
-	e = stat(path, &st) == -1 ? errno : S_ISDIR(st.st_mode) ? EISDIR : 0;
-	if (e != 0) {
-		pmsg(p, 0, path, 0, 0, "cannot read: %s",
-		    errstr(e, eb, sizeof eb));
-		return -1;
-	}
+	if (text == NULL) {
+		e = stat(path, &st) == -1 ? errno :
+		    S_ISDIR(st.st_mode) ? EISDIR : 0;
+		if (e != 0) {
+			pmsg(p, 0, path, 0, 0, "cannot read: %s",
+			    errstr(e, eb, sizeof eb));
+			return -1;
+		}
+		if (slurp_file(p, path) == -1)
+			return -1;
+	} else
+		p->cf->source = xstrdup(text);
 	config_set_include_dir(lc, p->cf->dir);
 	errno = 0;
-	if (config_read_file(lc, path) == CONFIG_TRUE)
+	if (config_read_string(lc, p->cf->source) == CONFIG_TRUE)
 		return 0;
 	e = errno;
 	if (config_error_type(lc) == CONFIG_ERR_FILE_IO)
-		pmsg(p, 0, path, 0, 0, "cannot read: %s",
-		    errstr(e != 0 ? e : EIO, eb, sizeof eb));
+		pmsg(p, 0, diag_file(p, config_error_file(lc), buf,
+		    sizeof buf), config_error_line(lc), config_error_line(lc),
+		    "cannot read: %s", errstr(e != 0 ? e : EIO, eb, sizeof eb));
 	else
 		pmsg(p, 0, diag_file(p, config_error_file(lc), buf, sizeof buf),
 		    config_error_line(lc), config_error_line(lc), "%s",
@@ -2219,8 +2279,8 @@ config_new(const char *path)
 	return cf;
 }
 
-struct config *
-config_load(const char *path, struct config_diag *diag)
+static struct config *
+config_parse(const char *path, const char *text, struct config_diag *diag)
 {
 	struct parse p;
 	config_t lc;
@@ -2231,7 +2291,7 @@ config_load(const char *path, struct config_diag *diag)
 	config_init(&lc);
 	if ((p.cf->dir = config_dir(path)) == NULL)
 		pmsg(&p, 0, path, 0, 0, "cannot find the current directory");
-	else if (read_file(&p, &lc, path) == 0) {
+	else if (read_file(&p, &lc, path, text) == 0) {
 		parse_keys(&p, config_root_setting(&lc), root_keys, p.cf);
 		check_duplicates(&p);
 		check_references(&p);
@@ -2251,6 +2311,19 @@ config_load(const char *path, struct config_diag *diag)
 		return NULL;
 	}
 	return p.cf;
+}
+
+struct config *
+config_load(const char *path, struct config_diag *diag)
+{
+	return config_parse(path, NULL, diag);
+}
+
+struct config *
+config_load_text(const char *path, const char *text,
+    struct config_diag *diag)
+{
+	return config_parse(path, text, diag);
 }
 
 /*
@@ -2328,6 +2401,7 @@ config_free(struct config *cf)
 	for (i = 0; i < cf->nservices; i++)
 		service_free(&cf->services[i]);
 	free(cf->services);
+	free(cf->source);
 	for (i = 0; i < cf->nroutes; i++) {
 		for (j = 0; j < cf->routes[i].ntargets; j++)
 			free(cf->routes[i].targets[j].name);

@@ -45,6 +45,7 @@
 
 #include "control.h"
 #include "log.h"
+#include "reexec.h"
 #include "xmalloc.h"
 
 #define CTL_CONNS_MAX		256
@@ -586,9 +587,9 @@ accept_fd(void)
 	return fd;
 }
 
-/* Set up a connection; check its peer; refuse it or wait for its hello. */
-static void
-conn_new(int fd)
+/* A connection on fd, in state hello, its events made but not added. */
+static struct ctl_conn *
+conn_alloc(int fd)
 {
 	struct ctl_conn *c;
 
@@ -606,6 +607,15 @@ conn_new(int fd)
 	if (c->rev == NULL || c->wev == NULL || c->tev == NULL)
 		fatalx("control: event_new");
 	TAILQ_INSERT_TAIL(&ctl_conns, c, entry);
+	return c;
+}
+
+/* Set up a connection; check its peer; refuse it or wait for its hello. */
+static void
+conn_new(int fd)
+{
+	struct ctl_conn *c = conn_alloc(fd);
+
 	if (!ctl_peer_allowed(fd, &c->uid, &c->pid)) {
 		c->refused = 1;
 		nrefused++;
@@ -789,4 +799,61 @@ control_close(void)
 	close(ctl_listen_fd);
 	ctl_listen_fd = -1;
 	control_remove();
+}
+
+/* ---- re-exec --------------------------------------------------------- */
+
+/*
+ * The socket and the connection that asked (keep) cross the exec; the
+ * others are told and closed (their descriptors would close at the exec
+ * anyway): a follower's stream ends, a request in progress fails.
+ */
+void
+control_save(FILE *f, unsigned long long keep)
+{
+	struct ctl_conn *c, *c1;
+
+	if (ctl_listen_fd == -1)
+		return;
+	control_save_sock(f);
+	TAILQ_FOREACH_SAFE(c, &ctl_conns, entry, c1) {
+		if (c->id == keep && !c->dead) {
+			rx_begin(f, "conn");
+			rx_int(f, "fd", c->fd);
+			rx_int(f, "uid", (long long)c->uid);
+			rx_int(f, "pid", (long long)c->pid);
+			rx_finish(f);
+			rx_keep_fd(c->fd);
+			continue;
+		}
+		if (c->state == CONN_FOLLOW)
+			ctl_send(c, json_pack("{s:b,s:s}", "ok", 1, "end",
+			    "vigild is re-executing"));
+		else if (c->state == CONN_BUSY)
+			ctl_reply_err(c, "vigild is re-executing");
+		ctl_flush(c);
+		conn_kill(c, "re-exec");
+	}
+}
+
+/* The new image: answer the client that asked for the re-exec. */
+void
+control_restore_conn(struct rx_rec *r, int ok, const char *err)
+{
+	struct ctl_conn *c;
+	int fd = (int)rx_getint(r, "fd", -1);
+
+	if (fd < 0 || ctl_listen_fd == -1)
+		return;
+	rx_cloexec(fd);
+	c = conn_alloc(fd);
+	c->uid = (uid_t)rx_getint(r, "uid", -1);
+	c->pid = (pid_t)rx_getint(r, "pid", -1);
+	c->state = CONN_BUSY;
+	nconns++;
+	if (ok)
+		ctl_reply_ok(c);
+	else
+		ctl_reply_err(c, "%s", err);
+	ctl_request_done(c);
 }

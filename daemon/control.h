@@ -10,6 +10,7 @@
 #include <sys/queue.h>
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include <event2/event.h>
 
@@ -105,6 +106,8 @@ void	ctl_request_done(struct ctl_conn *);
 
 /* control_sock.c */
 extern int	 ctl_listen_fd;
+/* Re-exec: the socket, its lock and their paths. */
+void	control_save_sock(FILE *);
 /* May the peer on fd control vigild? Its uid and pid (-1 unknown) too. */
 int	ctl_peer_allowed(int fd, uid_t *uid, pid_t *pid);
 

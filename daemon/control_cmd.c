@@ -25,6 +25,7 @@
 
 #include "control.h"
 #include "log.h"
+#include "reexec.h"
 #include "xmalloc.h"
 
 #define CTL_FOLLOW_MAX		(256 * 1024)	/* then lines are dropped */
@@ -627,7 +628,25 @@ cmd_version(struct ctl_conn *c, const struct proto_request *req)
 static void
 cmd_reexec(struct ctl_conn *c, const struct proto_request *req)
 {
-	ctl_reply_err(c, "re-exec is not supported yet");
+	log_info("control: re-exec asked by uid %lu", (unsigned long)c->uid);
+	c->state = CONN_BUSY;
+	/* May answer at once (a refusal): state first. */
+	reexec_request(c->id);
+}
+
+/* reexec.c: the re-exec failed (a success is answered by the new image). */
+void
+ctl_reexec_done(unsigned long long id, int ok, const char *err)
+{
+	struct ctl_conn *c = conn_by_id(id);
+
+	if (c == NULL || c->state != CONN_BUSY)
+		return;
+	if (ok)
+		ctl_reply_ok(c);
+	else
+		ctl_reply_err(c, "%s", err);
+	ctl_request_done(c);
 }
 
 /* ---- log ------------------------------------------------------------ */

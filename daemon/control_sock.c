@@ -30,6 +30,7 @@
 
 #include "control.h"
 #include "log.h"
+#include "reexec.h"
 #include "xmalloc.h"
 
 #define CTL_BACKLOG		128
@@ -393,4 +394,42 @@ control_remove(void)
 	free(sock_path);
 	free(lock_path);
 	sock_path = lock_path = NULL;
+}
+
+/* ---- re-exec --------------------------------------------------------- */
+
+/* The listening socket and the lock cross the exec, with their paths. */
+void
+control_save_sock(FILE *f)
+{
+	rx_begin(f, "ctl");
+	rx_int(f, "listen", ctl_listen_fd);
+	rx_int(f, "lock", lock_fd);
+	rx_str(f, "path", sock_path);
+	rx_str(f, "lock_path", lock_path);
+	rx_finish(f);
+	rx_keep_fd(ctl_listen_fd);
+	rx_keep_fd(lock_fd);
+}
+
+void
+control_restore(struct rx_rec *r)
+{
+	const char *v;
+	struct stat st;
+
+	ctl_listen_fd = (int)rx_getint(r, "listen", -1);
+	lock_fd = (int)rx_getint(r, "lock", -1);
+	rx_cloexec(ctl_listen_fd);
+	rx_cloexec(lock_fd);
+	if ((v = rx_get(r, "path", NULL)) != NULL)
+		sock_path = xstrdup(v);
+	if ((v = rx_get(r, "lock_path", NULL)) != NULL)
+		lock_path = xstrdup(v);
+	has_group = vd.conf->socket_group != NULL;
+	sock_gid = vd.conf->socket_gid;
+	if (sock_path != NULL && lstat(sock_path, &st) == 0) {
+		sock_dev = st.st_dev;
+		sock_ino = st.st_ino;
+	}
 }

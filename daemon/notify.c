@@ -63,6 +63,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "reexec.h"
 #include "vigild.h"
 #include "xmalloc.h"
 
@@ -92,6 +93,11 @@ static struct sockaddr_un notify_addr;
 static socklen_t	 notify_addrlen;
 static struct event	*notify_wd_ev;
 static unsigned int	 notify_counter;
+/* What NOTIFY_SOCKET and WATCHDOG_* said, for a re-exec. */
+static char		*sd_env[3];
+static const char *const sd_names[3] = {
+	"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"
+};
 
 /*
  * Fill notify_addr from NOTIFY_SOCKET: "/path", or "@name" for a Linux
@@ -200,6 +206,12 @@ notify_init(void)
 	sock = getenv("NOTIFY_SOCKET");
 	usec = getenv("WATCHDOG_USEC");
 	pid = getenv("WATCHDOG_PID");
+	free(sd_env[0]);
+	free(sd_env[1]);
+	free(sd_env[2]);
+	sd_env[0] = sock != NULL ? xstrdup(sock) : NULL;
+	sd_env[1] = usec != NULL ? xstrdup(usec) : NULL;
+	sd_env[2] = pid != NULL ? xstrdup(pid) : NULL;
 
 	notify_addrlen = 0;
 	if (sock != NULL && *sock != '\0')
@@ -666,4 +678,77 @@ notify_close(struct notify_listener *l)
 		free(l->path);
 	}
 	free(l);
+}
+
+/* ---- re-exec ----------------------------------------------------------- */
+
+/* What systemd gave us, and the name counter of the notify sockets. */
+void
+notify_save(FILE *f)
+{
+	rx_begin(f, "sd");
+	rx_str(f, "socket", sd_env[0]);
+	rx_str(f, "wd_usec", sd_env[1]);
+	rx_str(f, "wd_pid", sd_env[2]);
+	rx_int(f, "counter", notify_counter);
+	rx_finish(f);
+}
+
+/* The readiness listener of s, if it has one. */
+void
+notify_save_listener(FILE *f, const struct svc *s)
+{
+	struct notify_listener *l = s->notify;
+
+	if (l == NULL)
+		return;
+	rx_begin(f, "ntf");
+	rx_str(f, "s", s->name);
+	rx_int(f, "type", l->type);
+	rx_int(f, "fd", l->fd);
+	rx_str(f, "path", l->path);
+	rx_int(f, "ready", l->ready);
+	rx_finish(f);
+	rx_keep_fd(l->fd);
+}
+
+/* "sd": systemd's variables back for notify_init(), before the loop. */
+void
+notify_restore(struct rx_rec *r)
+{
+	const char *v;
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		if ((v = rx_get(r, i == 0 ? "socket" : i == 1 ? "wd_usec" :
+		    "wd_pid", NULL)) != NULL)
+			setenv(sd_names[i], v, 1);
+	notify_counter = (unsigned int)rx_getint(r, "counter", 0);
+}
+
+/* "ntf": the readiness listener of s, adopted. */
+void
+notify_adopt(struct svc *s, struct rx_rec *r)
+{
+	struct notify_listener *l;
+	const char *v;
+
+	l = xcalloc(1, sizeof *l);
+	l->s = s;
+	l->type = (enum ready_type)rx_getint(r, "type", READY_NOTIFY);
+	l->fd = (int)rx_getint(r, "fd", -1);
+	l->ready = (int)rx_getint(r, "ready", 0);
+	if ((v = rx_get(r, "path", NULL)) != NULL)
+		l->path = xstrdup(v);
+	if (l->fd != -1) {
+		rx_cloexec(l->fd);
+		l->ev = event_new(vd.base, l->fd, EV_READ | EV_PERSIST,
+		    l->type == READY_NOTIFY ? notify_sock_cb : notify_pipe_cb,
+		    l);
+		if (l->ev == NULL || event_add(l->ev, NULL) == -1)
+			fatalx("notify: event_new");
+	}
+	if (s->notify != NULL)
+		notify_close(s->notify);
+	s->notify = l;
 }

@@ -33,6 +33,7 @@
 #include <event2/event.h>
 
 #include "log.h"
+#include "reexec.h"
 #include "vigild.h"
 #include "xmalloc.h"
 
@@ -131,6 +132,8 @@ static size_t		 queued;	/* bytes queued or in flight */
 static int		 paused;	/* pipes not being read */
 static int		 flushing;	/* in output_flush_all: no limit */
 static int		 submit_warned;
+static int		 frozen;	/* re-exec: no new job */
+static void		(*idle_hook)(void);
 static struct event	*retry_ev;
 static void		(*ring_hook)(struct ring *, const char *, size_t);
 
@@ -399,7 +402,8 @@ dest_kick(struct dest *d)
 {
 	struct batch *b;
 
-	if (d->inflight != NULL || (b = TAILQ_FIRST(&d->queue)) == NULL)
+	if (d->inflight != NULL || frozen ||
+	    (b = TAILQ_FIRST(&d->queue)) == NULL)
 		return;
 	TAILQ_REMOVE(&d->queue, b, entry);
 	batch_prepare(d, b);
@@ -431,6 +435,8 @@ batch_done_cb(void *arg)
 	batch_free(b);
 	dest_kick(d);
 	output_resume();
+	if (frozen && !output_busy() && idle_hook != NULL)
+		idle_hook();
 }
 
 /* ---- reader: pipes, lines, backpressure ------------------------------ */
@@ -776,4 +782,143 @@ size_t
 output_dropped_bytes(void)
 {
 	return dests[0].dropped + dests[1].dropped;
+}
+
+/* ---- re-exec --------------------------------------------------------- */
+
+/* A batch is being written by a job. */
+int
+output_busy(void)
+{
+	return dests[0].inflight != NULL || dests[1].inflight != NULL;
+}
+
+/*
+ * Hand no more batches to the pool; call idle (from the loop, soon) once
+ * none is in flight. Reading the pipes goes on: lines wait in the queues.
+ */
+void
+output_freeze(void (*idle)(void))
+{
+	frozen = 1;
+	idle_hook = idle;
+	if (!output_busy())
+		idle();
+}
+
+void
+output_thaw(void)
+{
+	frozen = 0;
+	idle_hook = NULL;
+	dest_kick(&dests[0]);
+	dest_kick(&dests[1]);
+}
+
+int
+output_fd(const struct output *o)
+{
+	return o->fd;
+}
+
+struct output *
+output_by_fd(int fd)
+{
+	struct output *o;
+
+	if (fd < 0)
+		return NULL;
+	TAILQ_FOREACH(o, &outputs, entry)
+		if (o->fd == fd && !o->released)
+			return o;
+	return NULL;
+}
+
+/*
+ * Every capture with its pipe, its partial line and the service whose log
+ * it feeds, then every queued batch, oldest first. The writers are frozen
+ * and idle: nothing is in flight.
+ */
+void
+output_save(FILE *f)
+{
+	struct output *o;
+	struct batch *b;
+	struct svc *s;
+	size_t i;
+
+	TAILQ_FOREACH(o, &outputs, entry) {
+		rx_begin(f, "out");
+		rx_int(f, "dest", o->dest == &dests[0] ? 1 : 2);
+		rx_int(f, "fd", o->fd);
+		rx_int(f, "released", o->released);
+		rx_bytes(f, "prefix", o->prefix, o->prefixlen);
+		if (o->buf != NULL && o->len > 0)
+			rx_bytes(f, "buf", o->buf, o->len);
+		TAILQ_FOREACH(s, &svcs, entry)
+			if (o->ring != NULL && s->log == o->ring) {
+				rx_str(f, "ring", s->name);
+				break;
+			}
+		rx_finish(f);
+		rx_keep_fd(o->fd);
+	}
+	for (i = 0; i < 2; i++)
+		TAILQ_FOREACH(b, &dests[i].queue, entry) {
+			rx_begin(f, "batch");
+			rx_int(f, "dest", (long long)i + 1);
+			rx_bytes(f, "data", b->buf, b->len);
+			rx_finish(f);
+		}
+}
+
+void
+output_restore(struct rx_rec *r)
+{
+	struct output *o;
+	struct batch *b;
+	struct svc *s;
+	const char *v;
+	size_t len;
+	long long dest = rx_getint(r, "dest", 1);
+
+	if (strcmp(r->type, "batch") == 0) {
+		if ((v = rx_get(r, "data", &len)) == NULL || len == 0)
+			return;
+		b = xcalloc(1, sizeof *b);
+		b->dest = dest == 2 ? err_dest : &dests[0];
+		b->buf = xmalloc(len);
+		memcpy(b->buf, v, len);
+		b->len = b->cap = len;
+		TAILQ_INSERT_TAIL(&b->dest->queue, b, entry);
+		queued += len;
+		dest_kick(b->dest);
+		return;
+	}
+	o = xcalloc(1, sizeof *o);
+	o->dest = dest == 2 ? err_dest : &dests[0];
+	o->fd = (int)rx_getint(r, "fd", -1);
+	o->released = (int)rx_getint(r, "released", 0);
+	v = rx_get(r, "prefix", &len);
+	o->prefix = xmalloc(len + 1);
+	memcpy(o->prefix, v != NULL ? v : "", len + 1);
+	o->prefixlen = len;
+	if ((v = rx_get(r, "buf", &len)) != NULL && len > 0 &&
+	    len <= OUT_BUF_SIZE) {
+		o->buf = xmalloc(OUT_BUF_SIZE);
+		memcpy(o->buf, v, len);
+		o->len = len;
+	}
+	if ((v = rx_get(r, "ring", NULL)) != NULL && (s = svc_find(v)) != NULL)
+		(o->ring = s->log)->refs++;
+	TAILQ_INSERT_TAIL(&outputs, o, entry);
+	if (o->fd == -1)
+		return;
+	rx_cloexec(o->fd);
+	o->ev = event_new(vd.base, o->fd, EV_READ | EV_PERSIST,
+	    output_read_cb, o);
+	if (o->ev == NULL)
+		fatalx("output: event_new");
+	if (!output_full())
+		event_add(o->ev, NULL);
 }

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "reexec.h"
 #include "vigild.h"
 #include "xmalloc.h"
 
@@ -192,4 +193,33 @@ pidfile_remove(void)
 	pidfile_fd = -1;
 	free(pidfile_path);
 	pidfile_path = NULL;
+}
+
+/* ---- re-exec ------------------------------------------------------- */
+
+/* The descriptor, and its lock, cross the exec: execve() keeps both. */
+void
+pidfile_save(FILE *f)
+{
+	if (pidfile_fd == -1 || pidfile_pid != getpid())
+		return;
+	rx_begin(f, "pid");
+	rx_int(f, "fd", pidfile_fd);
+	rx_str(f, "path", pidfile_path);
+	rx_finish(f);
+	rx_keep_fd(pidfile_fd);
+}
+
+void
+pidfile_restore(struct rx_rec *r)
+{
+	const char *path;
+	int fd = (int)rx_getint(r, "fd", -1);
+
+	if (fd < 0 || (path = rx_get(r, "path", NULL)) == NULL)
+		return;
+	rx_cloexec(fd);
+	pidfile_fd = fd;
+	pidfile_path = xstrdup(path);
+	pidfile_pid = getpid();
 }

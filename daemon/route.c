@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "reexec.h"
 #include "vigild.h"
 
 static const char *
@@ -99,8 +100,8 @@ route_signal(const struct vigil_siginfo *si)
 		log_info("%s: no log files to reopen", signame(si->signo));
 		break;
 	case ROUTE_REEXEC:
-		log_warnx("%s: re-exec is not supported yet",
-		    signame(si->signo));
+		log_info("%s: re-executing", signame(si->signo));
+		reexec_request(0);
 		break;
 	case ROUTE_FORWARD:
 		forward(r);

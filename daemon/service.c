@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "reexec.h"
 #include "vigild.h"
 #include "xmalloc.h"
 
@@ -91,9 +92,12 @@ group_alive(const struct svc *s)
 static void
 timer_cb(evutil_socket_t fd, short what, void *arg)
 {
+	struct svc *s = arg;
+
 	(void)fd;
 	(void)what;
-	dispatch(arg, EV_TIMER);
+	s->timer_due_ms = 0;
+	dispatch(s, EV_TIMER);
 }
 
 static void
@@ -103,12 +107,14 @@ arm_timer(struct svc *s, int64_t ms)
 
 	ms_to_tv(ms, &tv);
 	evtimer_add(s->timer, &tv);
+	s->timer_due_ms = now_ms() + ms;
 }
 
 static void
 disarm_timer(struct svc *s)
 {
 	evtimer_del(s->timer);
+	s->timer_due_ms = 0;
 }
 
 /* Change state, log the change and its reason. */
@@ -1093,4 +1099,136 @@ svc_remove(struct svc *s)
 {
 	TAILQ_REMOVE(&svcs, s, entry);
 	svc_free(s);
+}
+
+/* ---- re-exec ------------------------------------------------------- */
+
+int
+svc_removal_pending(void)
+{
+	struct svc *s;
+
+	TAILQ_FOREACH(s, &svcs, entry)
+		if (s->remove_after_stop)
+			return 1;
+	return 0;
+}
+
+static int
+output_fd_of(struct output *o)
+{
+	return o != NULL ? output_fd(o) : -1;
+}
+
+void
+svc_save(FILE *f)
+{
+	struct svc *s;
+
+	rx_begin(f, "svcs");
+	rx_int(f, "ready_sent", ready_sent);
+	rx_finish(f);
+	TAILQ_FOREACH(s, &svcs, entry) {
+		rx_begin(f, "svc");
+		rx_str(f, "name", s->name);
+		rx_int(f, "state", s->state);
+		rx_int(f, "pid", s->pid);
+		rx_int(f, "started", s->started_ms);
+		rx_int(f, "state_ms", s->state_ms);
+		rx_int(f, "ready", s->ready);
+		rx_int(f, "restarts", s->restarts);
+		rx_int(f, "quick", s->quick_failures);
+		rx_int(f, "next_delay", s->next_delay_ms);
+		rx_int(f, "nstarts", s->nstarts);
+		rx_bytes(f, "starts", (const char *)s->start_times,
+		    (s->conf->start_burst + 1) * sizeof *s->start_times);
+		rx_int(f, "last_code", s->last_code);
+		rx_int(f, "last_signal", s->last_signal);
+		rx_str(f, "reason", s->reason);
+		rx_int(f, "want_start", s->want_start);
+		rx_int(f, "want_stop", s->want_stop);
+		rx_int(f, "failed_start", s->failed_start);
+		rx_str(f, "unhealthy", s->unhealthy);
+		rx_int(f, "restart_after_stop", s->restart_after_stop);
+		rx_int(f, "killed", s->killed);
+		rx_int(f, "timer", s->timer_due_ms);
+		rx_int(f, "out", output_fd_of(s->out));
+		rx_int(f, "err", output_fd_of(s->err));
+		rx_finish(f);
+		notify_save_listener(f, s);
+	}
+}
+
+int
+svc_restore(struct rx_rec *r)
+{
+	const char *name, *v;
+	struct svc *s;
+	size_t len;
+	int64_t due, now = now_ms();
+	long long st;
+
+	if ((name = rx_get(r, "name", NULL)) == NULL)
+		return -1;
+	if ((s = svc_find(name)) == NULL) {
+		log_warnx("re-exec: service %s is not in the configuration",
+		    name);
+		return -1;
+	}
+	st = rx_getint(r, "state", SVC_STOPPED);
+	if (st < 0 || st >= SVC_NSTATES)
+		st = SVC_STOPPED;
+	s->state = (enum svc_state)st;
+	s->pid = (pid_t)rx_getint(r, "pid", 0);
+	s->started_ms = rx_getint(r, "started", 0);
+	s->state_ms = rx_getint(r, "state_ms", now);
+	s->ready = (int)rx_getint(r, "ready", 0);
+	s->restarts = (unsigned int)rx_getint(r, "restarts", 0);
+	s->quick_failures = (unsigned int)rx_getint(r, "quick", 0);
+	s->next_delay_ms = rx_getint(r, "next_delay",
+	    s->conf->restart_delay_ms);
+	s->nstarts = (unsigned int)rx_getint(r, "nstarts", 0);
+	if ((v = rx_get(r, "starts", &len)) != NULL &&
+	    len == (s->conf->start_burst + 1) * sizeof *s->start_times)
+		memcpy(s->start_times, v, len);
+	else
+		s->nstarts = 0;
+	s->last_code = (int)rx_getint(r, "last_code", -1);
+	s->last_signal = (int)rx_getint(r, "last_signal", 0);
+	if ((v = rx_get(r, "reason", NULL)) != NULL)
+		snprintf(s->reason, sizeof s->reason, "%s", v);
+	s->want_start = (int)rx_getint(r, "want_start", 0);
+	s->want_stop = (int)rx_getint(r, "want_stop", 0);
+	s->failed_start = (int)rx_getint(r, "failed_start", 0);
+	if ((v = rx_get(r, "unhealthy", NULL)) != NULL)
+		snprintf(s->unhealthy, sizeof s->unhealthy, "%s", v);
+	s->restart_after_stop = (int)rx_getint(r, "restart_after_stop", 0);
+	s->killed = (int)rx_getint(r, "killed", 0);
+	s->out = output_by_fd((int)rx_getint(r, "out", -1));
+	s->err = output_by_fd((int)rx_getint(r, "err", -1));
+	if ((due = rx_getint(r, "timer", 0)) > 0)
+		arm_timer(s, due > now ? due - now : 0);
+	return 0;
+}
+
+/*
+ * Every service is back: start the checks their states want, and look
+ * at the groups once (an exit during the exec waits as a zombie, which the
+ * first SIGCHLD-less pass would miss).
+ */
+void
+svc_restore_done(void)
+{
+	struct svc *s;
+
+	TAILQ_FOREACH(s, &svcs, entry)
+		check_update(s);
+	reap_children();
+	deps_changed();
+}
+
+void
+svc_restore_ready_sent(int v)
+{
+	ready_sent = v;
 }

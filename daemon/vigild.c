@@ -32,6 +32,7 @@
 #include <event2/thread.h>
 
 #include "log.h"
+#include "reexec.h"
 #include "vigild.h"
 #include "xmalloc.h"
 
@@ -224,6 +225,7 @@ setup_loop(unsigned int workers)
 	loop_signals(&set);
 	if ((sigsrc = vigil_sigsrc_new(&set)) == NULL)
 		fatal("cannot create the signal source");
+	vd.sigsrc = sigsrc;
 	sig_ev = event_new(vd.base, vigil_sigsrc_fd(sigsrc),
 	    EV_READ | EV_PERSIST, signal_cb, NULL);
 	event_add(sig_ev, NULL);
@@ -296,15 +298,23 @@ parse_seconds(const char *s)
 	return (int64_t)(d * 1000 + 0.5);
 }
 
+/*
+ * rx: the state of the image before a re-exec (reexec.c), whose files and
+ * services this image adopts instead of making and starting its own.
+ */
 static int
 run_daemon(const char *conf_path, int detach_flag, const char *pidfile,
-    const char *socket, int level)
+    const char *socket, int level, struct rx_state *rx)
 {
 	struct config *cf;
 	char err[512];
 	int nerrors;
 
-	if ((cf = load_config(conf_path, &nerrors)) == NULL) {
+	if (rx != NULL) {
+		cf = rx_config(rx, conf_path);
+		conf_path = cf->path;
+		detach_flag = !vd.foreground;
+	} else if ((cf = load_config(conf_path, &nerrors)) == NULL) {
 		if (nerrors == 0)
 			fprintf(stderr, "%s: cannot load\n", conf_path);
 		return 1;
@@ -314,31 +324,41 @@ run_daemon(const char *conf_path, int detach_flag, const char *pidfile,
 	vd.ops = &svc_config_ops;
 	if (level == -1)
 		level = cf->log_level;
-	if (detach_flag)
+	if (detach_flag && rx == NULL)
 		detach();
 	vd.foreground = !detach_flag;
 	log_init(vd.foreground, level, "vigild");
 	if (pidfile == NULL)
 		pidfile = cf->pidfile;
-	if (pidfile != NULL && pidfile_open(pidfile, err, sizeof err) == -1)
-		fatalx("%s", err);
-	/* -s, else the file's socket, else the default. */
-	if (control_listen(socket, err, sizeof err) == -1) {
-		if (pidfile != NULL)
-			pidfile_remove();
-		fatalx("%s", err);
+	if (rx != NULL)
+		rx_adopt_files(rx);
+	else {
+		if (pidfile != NULL &&
+		    pidfile_open(pidfile, err, sizeof err) == -1)
+			fatalx("%s", err);
+		/* -s, else the file's socket, else the default. */
+		if (control_listen(socket, err, sizeof err) == -1) {
+			if (pidfile != NULL)
+				pidfile_remove();
+			fatalx("%s", err);
+		}
 	}
 	vd.pid1 = getpid() == 1;
 	become_subreaper();
-	make_runtime_dir();
+	if (rx == NULL)
+		make_runtime_dir();
 	setup_loop(cf->workers);
 	control_start();
 	notify_init();
 	output_init();
 	svc_create_all(cf);
-	log_info("vigild %s started with %zu service(s) from %s",
-	    PACKAGE_VERSION, cf->nservices, conf_path);
-	svc_start_autostart();
+	if (rx != NULL)
+		rx_restore(rx);
+	else {
+		log_info("vigild %s started with %zu service(s) from %s",
+		    PACKAGE_VERSION, cf->nservices, conf_path);
+		svc_start_autostart();
+	}
 	event_base_dispatch(vd.base);
 	log_info("vigild exiting");
 	check_exit();
@@ -364,6 +384,7 @@ main(int argc, char *argv[])
 	const char *conf_path = SYSCONFDIR "/vigil/vigild.conf";
 	const char *pidfile = NULL, *socket = NULL;
 	int ch, test = 0, detach_flag = 0, level = -1, single_flags = 0;
+	struct rx_state *rx;
 	struct config *cf;
 	int nerrors;
 
@@ -408,8 +429,14 @@ main(int argc, char *argv[])
 	}
 	if (single_flags)
 		usage();
-	close_inherited();
+	vd.argv = argv;
 	vd.self_path = self_path(argv[0]);
+	/* A re-exec: the descriptors the state names are ours. */
+	if (!test && (rx = rx_load()) != NULL) {
+		vd.foreground = rx_foreground(rx);
+		return run_daemon(conf_path, 0, pidfile, socket, level, rx);
+	}
+	close_inherited();
 	if (test) {
 		cf = load_config(conf_path, &nerrors);
 		if (cf == NULL) {
@@ -422,5 +449,6 @@ main(int argc, char *argv[])
 		config_free(cf);
 		return 0;
 	}
-	return run_daemon(conf_path, detach_flag, pidfile, socket, level);
+	return run_daemon(conf_path, detach_flag, pidfile, socket, level,
+	    NULL);
 }

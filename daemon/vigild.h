@@ -46,6 +46,7 @@ struct svc_ops {
 struct vigild {
 	struct event_base	*base;
 	struct vigil_pool	*pool;
+	struct vigil_sigsrc	*sigsrc;	/* the loop's signal source */
 	struct config		*conf;		/* current; replaced on reload */
 	const struct svc_ops	*ops;		/* for the control socket */
 	const char		*conf_path;
@@ -54,6 +55,7 @@ struct vigild {
 	int			 shutting_down;
 	int			 exit_code;
 	char			*self_path;	/* for re-exec */
+	char			**argv;		/* as main() got it, for re-exec */
 	char			*runtime_dir;	/* private dir: notify sockets */
 };
 extern struct vigild	 vd;
@@ -105,6 +107,7 @@ struct svc {
 	int		 remove_after_stop;	/* reload: forget when stopped */
 	int		 killed;	/* SIGKILL was sent to the group */
 	struct event	*timer;		/* backoff, stop, ready, min_uptime */
+	int64_t		 timer_due_ms;	/* when it fires; 0 if not armed */
 	struct output	*out;		/* capture of the current run */
 	struct output	*err;
 	struct ring	*log;		/* recent lines, kept across runs */
@@ -135,6 +138,8 @@ void		 svc_signal(struct svc *, int signo);	/* to its group */
 void		 svc_shutdown_all(void);
 int		 svc_all_stopped(void);
 int		 svc_all_ready(void);
+/* Services a reload removed are still stopping. */
+int		 svc_removal_pending(void);
 extern const struct svc_ops svc_config_ops;
 /*
  * A spawn attribute for argv run like the service: environment env,
@@ -253,6 +258,8 @@ void	control_close(void);
 void	control_remove(void);
 /* Reload: give the socket the new file's socket_mode and socket_group. */
 void	control_set_perms(const struct config *old, const struct config *new);
+/* Answer a re-exec request of connection id (control_cmd.c). */
+void	ctl_reexec_done(unsigned long long id, int ok, const char *err);
 /* The ring hook: feeds vigilctl log -f. */
 void	control_ring_line(struct ring *, const char *line, size_t len);
 

@@ -280,10 +280,15 @@ ctl version >"$T/out" 2>&1
 rc=$?
 check "version: both sides" sh -c \
     "[ $rc -eq 0 ] && grep -q '^vigilctl ' '$T/out' && grep -q '^vigild .*protocol 1' '$T/out'"
-ctl reexec >/dev/null 2>"$T/err"
+# The daemon's own re-exec tests are in daemon_reexec.sh; here, the client.
+pids_of() { ctl --json status | python3 -c 'import json,sys
+print(sorted((s["name"], s["pid"]) for s in json.load(sys.stdin)["services"]))'; }
+_pid0=$(pids_of)
+ctl reexec >"$T/out" 2>"$T/err"
 rc=$?
-check "reexec: exit 1, not supported yet" \
-    sh -c "[ $rc -eq 1 ] && grep -q 'not supported' '$T/err'"
+_pid1=$(pids_of)
+check "reexec: exit 0, re-executed, same services and pids" \
+    sh -c "[ $rc -eq 0 ] && grep -q 're-executed' '$T/out' && [ -n '$_pid0' ] && [ '$_pid0' = '$_pid1' ]"
 
 # ---- protocol -----------------------------------------------------------
 if [ $HAVE_PY = 1 ]; then

@@ -501,7 +501,7 @@ t_signal_errors(void)
 {
 	struct config_diag d;
 
-	load_bad("signals.conf", &d, 15);
+	load_bad("signals.conf", &d, 14);
 	EXPECT_ERROR(d, "signals.conf:2: signals.SIGKILL: "
 	    "SIGKILL cannot be routed: it cannot be caught");
 	EXPECT_ERROR(d, "signals.conf:3: signals.SIGCHLD: "
@@ -522,8 +522,6 @@ t_signal_errors(void)
 	EXPECT_ERROR(d, "signals.conf:9: signals.TERM: "
 	    "SIGTERM is routed twice");
 	EXPECT_ERROR(d, "signals.conf:10: signals.SIGPIPE: missing forward");
-	EXPECT_ERROR(d, "signals.conf:10: signals.SIGQUIT: "
-	    "re-exec is not supported yet");
 	EXPECT_ERROR(d, "signals.conf:14: service \"q\": signals.SIGCHLD: "
 	    "SIGCHLD cannot be forwarded: vigild reaps children with it");
 	EXPECT_ERROR(d, "signals.conf:14: service \"q\": signals.SIGUSR1: "

@@ -1,0 +1,587 @@
+/*
+ * Re-exec (SPEC 4.5): vigild replaces its image with a fresh execve() of
+ * the path it was started from, keeping its pid, its children and every
+ * descriptor that carries their state.
+ *
+ * The old image, on `vigilctl reexec` or a signal routed to reexec:
+ *
+ *   1. refuses at once what it cannot do now (a shutdown, a reload, removed
+ *      services still stopping, single-command mode, a path it cannot
+ *      execute), answering the error;
+ *   2. freezes the output writers: no new batch is handed to the pool, and
+ *      it waits, on the loop and for at most RX_FREEZE_MS, for the batches
+ *      in flight to be written, so that no line is ever half written (the
+ *      loop keeps reading the children's pipes meanwhile; what it reads
+ *      waits in the queues, which cross the exec);
+ *   3. blocks every signal in the main thread too (with the self-pipe
+ *      source its handler can then run nowhere) and routes what the signal
+ *      source still holds: a signal that arrives later stays pending in the
+ *      kernel, and pending signals survive execve();
+ *   4. ends the checks, killing and reaping their processes (the new image
+ *      starts them again);
+ *   5. writes the state (reexec.h) to an anonymous file, tells the other
+ *      control clients that it is going, clears close-on-exec on the
+ *      descriptors the state names, and calls execve() with the same
+ *      arguments and environment plus VIGIL_REEXEC_STATE=FD.
+ *
+ * If execve() fails, everything is put back (close-on-exec, the signal
+ * mask, the writers, the checks) and the request fails with the error.
+ *
+ * The new image reads the state before anything else, parses the saved
+ * configuration text (not the file: SPEC 6), adopts the pid file, the
+ * control socket and its lock, the runtime directory, every capture pipe
+ * with its partial line and its queued lines, the service logs and the
+ * readiness listeners, restores each service's state, pid, counters and
+ * pending timer (deadlines are CLOCK_MONOTONIC, which the exec does not
+ * reset), starts the checks again and answers the client that asked.
+ * Children are never touched: they stay ours, and their exits wait as
+ * zombies until the new loop reaps them.
+ *
+ * If the new image cannot restore the state (an unreadable state, or a
+ * binary that refuses the saved configuration) it must not leave the
+ * children running with nobody to supervise them: it stops every service
+ * group the state names (SIGTERM, then SIGKILL) and exits 1.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "reexec.h"
+#include "vigild.h"
+#include "xmalloc.h"
+
+#define RX_MAGIC	"vigil-reexec"
+#define RX_VERSION	1
+#define RX_FREEZE_MS	10000	/* for the writers in flight */
+#define RX_MAX_FDS	65536
+#define RX_STATE_MAX	((size_t)1 << 30)
+#define RX_ABANDON_MS	5000
+
+extern char **environ;
+
+struct rx_state {
+	char		*buf;
+	struct rx_rec	*recs;
+	size_t		 n;
+};
+
+static int		 busy;
+static unsigned long long req_conn;
+static struct event	*timeout_ev, *go_ev;
+
+/* Split one line, in place, into a record; 0, or -1 if it is malformed. */
+static int
+rx_parse_line(char *line, struct rx_rec *r)
+{
+	char *tok, *eq, *save = NULL;
+
+	memset(r, 0, sizeof *r);
+	if ((r->type = strtok_r(line, " ", &save)) == NULL)
+		return -1;
+	while ((tok = strtok_r(NULL, " ", &save)) != NULL) {
+		if ((eq = strchr(tok, '=')) == NULL || r->n == RX_MAXKEYS)
+			return -1;
+		*eq = '\0';
+		r->key[r->n] = tok;
+		r->val[r->n++] = eq + 1;
+	}
+	return 0;
+}
+
+static struct rx_rec *
+rx_find(struct rx_state *st, const char *type)
+{
+	size_t i;
+
+	for (i = 0; i < st->n; i++)
+		if (strcmp(st->recs[i].type, type) == 0)
+			return &st->recs[i];
+	return NULL;
+}
+
+/*
+ * The state could not be restored: nobody would supervise the children it
+ * names. Stop their groups (SIGTERM, then SIGKILL) and exit 1.
+ */
+static void __attribute__((noreturn))
+rx_abandon(struct rx_state *st, const char *why)
+{
+	static const struct timespec tick = { 0, 20 * 1000 * 1000 };
+	struct rx_rec *r;
+	int64_t end;
+	size_t i;
+	pid_t pid;
+
+	log_warnx("re-exec: cannot restore the state: %s; stopping every "
+	    "service and exiting", why);
+	for (i = 0; st != NULL && i < st->n; i++) {
+		r = &st->recs[i];
+		if (strcmp(r->type, "svc") == 0 &&
+		    (pid = (pid_t)rx_getint(r, "pid", 0)) > 1)
+			(void)kill(-pid, SIGTERM);
+	}
+	end = now_ms() + RX_ABANDON_MS;
+	while (now_ms() < end) {
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		for (i = 0; st != NULL && i < st->n; i++) {
+			r = &st->recs[i];
+			if (strcmp(r->type, "svc") == 0 &&
+			    (pid = (pid_t)rx_getint(r, "pid", 0)) > 1 &&
+			    kill(-pid, 0) == 0)
+				break;
+		}
+		if (st == NULL || i == st->n)
+			break;
+		nanosleep(&tick, NULL);
+	}
+	for (i = 0; st != NULL && i < st->n; i++) {
+		r = &st->recs[i];
+		if (strcmp(r->type, "svc") == 0 &&
+		    (pid = (pid_t)rx_getint(r, "pid", 0)) > 1)
+			(void)kill(-pid, SIGKILL);
+	}
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+	exit(1);
+}
+
+struct rx_state *
+rx_load(void)
+{
+	struct rx_state *st;
+	const char *env;
+	struct stat sb;
+	char *end, *line, *nl;
+	size_t len = 0, cap;
+	ssize_t n;
+	long fd;
+
+	if ((env = getenv(RX_ENV)) == NULL)
+		return NULL;
+	errno = 0;
+	fd = strtol(env, &end, 10);
+	if (errno != 0 || *end != '\0' || fd < 3 || fd >= RX_MAX_FDS) {
+		log_warnx("re-exec: bad %s=%s", RX_ENV, env);
+		rx_abandon(NULL, "no state");
+	}
+	unsetenv(RX_ENV);
+	st = xcalloc(1, sizeof *st);
+	cap = fstat((int)fd, &sb) == 0 && sb.st_size > 0 ?
+	    (size_t)sb.st_size + 1 : 65536;
+	if (cap > RX_STATE_MAX)
+		rx_abandon(NULL, "the state is too large");
+	st->buf = xmalloc(cap);
+	for (;;) {
+		if (len + 1 >= cap) {
+			if (cap >= RX_STATE_MAX)
+				rx_abandon(NULL, "the state is too large");
+			cap *= 2;
+			st->buf = xreallocarray(st->buf, 1, cap);
+		}
+		n = pread((int)fd, st->buf + len, cap - len - 1, (off_t)len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			rx_abandon(NULL, strerror(errno));
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close((int)fd);
+	st->buf[len] = '\0';
+	/* Records. */
+	for (line = st->buf, cap = 0; *line != '\0'; line = nl + 1) {
+		if ((nl = strchr(line, '\n')) == NULL)
+			rx_abandon(NULL, "the state is cut short");
+		*nl = '\0';
+		if (st->n == cap) {
+			cap = cap == 0 ? 256 : cap * 2;
+			st->recs = xreallocarray(st->recs, cap,
+			    sizeof *st->recs);
+		}
+		if (rx_parse_line(line, &st->recs[st->n]) == -1)
+			rx_abandon(st, "a malformed record");
+		st->n++;
+	}
+	if (st->n == 0 || strcmp(st->recs[0].type, RX_MAGIC) != 0)
+		rx_abandon(st, "not a vigild state");
+	if (rx_getint(&st->recs[0], "version", 0) != RX_VERSION)
+		rx_abandon(st, "a state format this vigild does not know");
+	if (st->n < 2 || strcmp(st->recs[st->n - 1].type, "end") != 0)
+		rx_abandon(st, "the state is cut short");
+	return st;
+}
+
+int
+rx_foreground(struct rx_state *st)
+{
+	struct rx_rec *r = rx_find(st, "vd");
+
+	return r != NULL ? (int)rx_getint(r, "foreground", 1) : 1;
+}
+
+struct config *
+rx_config(struct rx_state *st, const char *conf_path)
+{
+	struct config_diag diag = { 0 };
+	struct rx_rec *r;
+	struct config *cf;
+	const char *path;
+	char *text;
+	size_t i;
+
+	if ((r = rx_find(st, "vd")) == NULL)
+		rx_abandon(st, "no daemon record");
+	if ((path = rx_get(r, "conf_path", NULL)) == NULL)
+		path = conf_path;
+	if ((r = rx_find(st, "conf")) == NULL ||
+	    (text = rx_get(r, "text", NULL)) == NULL)
+		rx_abandon(st, "no configuration");
+	if ((cf = config_load_text(path, text, &diag)) == NULL) {
+		for (i = 0; i < diag.nerrors; i++)
+			log_warnx("%s", diag.errors[i]);
+		rx_abandon(st, "the configuration is refused");
+	}
+	config_diag_clear(&diag);
+	vd.conf_path = cf->path;
+	return cf;
+}
+
+void
+rx_adopt_files(struct rx_state *st)
+{
+	struct rx_rec *r;
+	const char *dir;
+
+	r = rx_find(st, "vd");
+	if ((dir = rx_get(r, "runtime_dir", NULL)) != NULL)
+		vd.runtime_dir = xstrdup(dir);
+	if ((r = rx_find(st, "pid")) != NULL)
+		pidfile_restore(r);
+	if ((r = rx_find(st, "ctl")) == NULL)
+		rx_abandon(st, "no control socket");
+	control_restore(r);
+	if ((r = rx_find(st, "sd")) != NULL)
+		notify_restore(r);
+}
+
+void
+rx_restore(struct rx_state *st)
+{
+	struct rx_rec *r;
+	struct svc *s;
+	const char *name, *line;
+	size_t i, len, nsvc = 0;
+
+	for (i = 0; i < st->n; i++) {
+		r = &st->recs[i];
+		if (strcmp(r->type, "out") == 0 ||
+		    strcmp(r->type, "batch") == 0)
+			output_restore(r);
+	}
+	for (i = 0; i < st->n; i++) {
+		r = &st->recs[i];
+		if (strcmp(r->type, "svc") == 0) {
+			if (svc_restore(r) == 0)
+				nsvc++;
+		} else if (strcmp(r->type, "svcs") == 0)
+			svc_restore_ready_sent((int)rx_getint(r, "ready_sent",
+			    0));
+		else if (strcmp(r->type, "ntf") == 0) {
+			if ((name = rx_get(r, "s", NULL)) != NULL &&
+			    (s = svc_find(name)) != NULL)
+				notify_adopt(s, r);
+		}
+		else if (strcmp(r->type, "ring") == 0) {
+			if ((name = rx_get(r, "s", NULL)) != NULL &&
+			    (s = svc_find(name)) != NULL &&
+			    (line = rx_get(r, "l", &len)) != NULL)
+				ring_append(s->log, line, len);
+		}
+	}
+	svc_restore_done();
+	log_info("vigild %s re-executed: %zu service(s) restored from %s",
+	    PACKAGE_VERSION, nsvc, vd.conf_path);
+	if ((r = rx_find(st, "conn")) != NULL)
+		control_restore_conn(r, 1, NULL);
+	for (i = 0; i < st->n; i++)
+		memset(&st->recs[i], 0, sizeof st->recs[i]);
+	free(st->recs);
+	free(st->buf);
+	free(st);
+}
+
+/* ---- the old image ----------------------------------------------------- */
+
+int
+reexec_busy(void)
+{
+	return busy;
+}
+
+/* The request is over: answer who asked (a log line for a signal). */
+static void
+reexec_fail(const char *err)
+{
+	log_warnx("re-exec failed: %s", err);
+	if (req_conn != 0)
+		ctl_reexec_done(req_conn, 0, err);
+	req_conn = 0;
+	busy = 0;
+	if (timeout_ev != NULL)
+		evtimer_del(timeout_ev);
+}
+
+/* The anonymous file for the state, close-on-exec until we clear it. */
+static int
+state_fd(void)
+{
+	char *path;
+	int fd;
+
+#ifdef HAVE_MEMFD_CREATE
+	if ((fd = memfd_create("vigild-state", MFD_CLOEXEC)) != -1)
+		return fd;
+#endif
+	xasprintf(&path, "%s/state.XXXXXX", vd.runtime_dir != NULL ?
+	    vd.runtime_dir : "/tmp");
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd != -1)
+		unlink(path);
+	free(path);
+	return fd;
+}
+
+struct ring_arg {
+	FILE		*f;
+	const char	*name;
+};
+
+static void
+save_line(const char *line, size_t len, void *arg)
+{
+	struct ring_arg *ra = arg;
+
+	rx_begin(ra->f, "ring");
+	rx_str(ra->f, "s", ra->name);
+	rx_bytes(ra->f, "l", line, len);
+	rx_finish(ra->f);
+}
+
+/* Everything the new image needs, to fd. 0, or -1 with errno. */
+static int
+save_state(int fd)
+{
+	struct ring_arg ra;
+	struct svc *s;
+	FILE *f;
+	int dfd, e;
+
+	if ((dfd = dup(fd)) == -1)
+		return -1;
+	if ((f = fdopen(dfd, "w")) == NULL) {
+		close(dfd);
+		return -1;
+	}
+	rx_begin(f, RX_MAGIC);
+	rx_int(f, "version", RX_VERSION);
+	rx_finish(f);
+	rx_begin(f, "vd");
+	rx_str(f, "conf_path", vd.conf_path);
+	rx_str(f, "runtime_dir", vd.runtime_dir);
+	rx_int(f, "level", log_getlevel());
+	rx_int(f, "foreground", vd.foreground);
+	rx_finish(f);
+	rx_begin(f, "conf");
+	rx_bytes(f, "text", vd.conf->source != NULL ? vd.conf->source : "",
+	    vd.conf->source != NULL ? strlen(vd.conf->source) : 0);
+	rx_finish(f);
+	pidfile_save(f);
+	notify_save(f);
+	output_save(f);
+	svc_save(f);
+	TAILQ_FOREACH(s, &svcs, entry) {
+		ra.f = f;
+		ra.name = s->name;
+		ring_foreach(s->log, 0, save_line, &ra);
+	}
+	control_save(f, req_conn);
+	rx_begin(f, "end");
+	rx_finish(f);
+	if (fflush(f) == EOF || ferror(f)) {
+		e = errno != 0 ? errno : EIO;
+		fclose(f);
+		errno = e;
+		return -1;
+	}
+	if (fclose(f) == EOF)
+		return -1;
+	return 0;
+}
+
+/* An environment with ours added, for execve(); static storage is fine. */
+static char **
+exec_env(int fd)
+{
+	static char var[64];
+	char **env;
+	size_t n = 0, i, j = 0;
+
+	while (environ[n] != NULL)
+		n++;
+	env = xreallocarray(NULL, n + 2, sizeof *env);
+	for (i = 0; i < n; i++)
+		if (strncmp(environ[i], RX_ENV "=", sizeof RX_ENV) != 0)
+			env[j++] = environ[i];
+	snprintf(var, sizeof var, RX_ENV "=%d", fd);
+	env[j++] = var;
+	env[j] = NULL;
+	return env;
+}
+
+/*
+ * With every signal blocked in this thread: route what the source holds.
+ * Later signals stay pending in the kernel across the exec.
+ */
+static void
+drain_signals(void)
+{
+	struct vigil_siginfo si;
+
+	while (vd.sigsrc != NULL && vigil_sigsrc_read(vd.sigsrc, &si) == 1)
+		route_signal(&si);
+}
+
+/* The writers are idle: do it, from the loop. */
+static void
+go_cb(evutil_socket_t fd, short what, void *arg)
+{
+	sigset_t all, old;
+	char **env;
+	int sfd, e;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (!busy)
+		return;
+	evtimer_del(timeout_ev);
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	drain_signals();
+	if (vd.shutting_down || reload_busy()) {
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		output_thaw();
+		reexec_fail(vd.shutting_down ? "vigild is shutting down" :
+		    "a reload began");
+		return;
+	}
+	check_exit();
+	rx_kept_reset();
+	if ((sfd = state_fd()) == -1 || save_state(sfd) == -1) {
+		e = errno;
+		if (sfd != -1)
+			close(sfd);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		output_thaw();
+		check_stop_all();
+		reexec_fail(strerror(e));
+		return;
+	}
+	rx_keep_fd(sfd);
+	rx_kept_cloexec(0);
+	env = exec_env(sfd);
+	log_info("re-executing %s", vd.self_path);
+	execve(vd.self_path, vd.argv, env);
+	e = errno;
+	free(env);
+	rx_kept_cloexec(1);
+	close(sfd);
+	rx_kept_reset();
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	output_thaw();
+	check_stop_all();
+	{
+		char err[PATH_MAX + 128];
+
+		snprintf(err, sizeof err, "cannot execute %s: %s",
+		    vd.self_path, strerror(e));
+		reexec_fail(err);
+	}
+}
+
+static void
+output_idle(void)
+{
+	if (busy)
+		event_active(go_ev, 0, 0);
+}
+
+static void
+timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	output_thaw();
+	reexec_fail("the output writers are blocked (is vigild's stdout "
+	    "or stderr stopped?)");
+}
+
+void
+reexec_request(unsigned long long conn_id)
+{
+	struct timeval tv;
+	char err[PATH_MAX + 128];
+
+	err[0] = '\0';
+	if (busy)
+		snprintf(err, sizeof err, "a re-exec is already in progress");
+	else if (vd.ops != &svc_config_ops)
+		snprintf(err, sizeof err, "re-exec is not supported in "
+		    "single-command mode");
+	else if (vd.shutting_down)
+		snprintf(err, sizeof err, "vigild is shutting down");
+	else if (reload_busy())
+		snprintf(err, sizeof err, "a reload is in progress");
+	else if (svc_removal_pending())
+		snprintf(err, sizeof err, "services removed by a reload "
+		    "are still stopping");
+	else if (vd.self_path == NULL || access(vd.self_path, X_OK) == -1)
+		snprintf(err, sizeof err, "cannot execute %s: %s",
+		    vd.self_path != NULL ? vd.self_path : "vigild",
+		    strerror(errno));
+	if (err[0] != '\0') {
+		log_warnx("re-exec refused: %s", err);
+		if (conn_id != 0)
+			ctl_reexec_done(conn_id, 0, err);
+		return;
+	}
+	busy = 1;
+	req_conn = conn_id;
+	if (go_ev == NULL) {
+		go_ev = event_new(vd.base, -1, 0, go_cb, NULL);
+		timeout_ev = evtimer_new(vd.base, timeout_cb, NULL);
+		if (go_ev == NULL || timeout_ev == NULL)
+			fatalx("re-exec: event_new");
+	}
+	ms_to_tv(RX_FREEZE_MS, &tv);
+	evtimer_add(timeout_ev, &tv);
+	output_freeze(output_idle);
+}
