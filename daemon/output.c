@@ -848,6 +848,9 @@ output_save(FILE *f)
 	size_t i;
 
 	TAILQ_FOREACH(o, &outputs, entry) {
+		/* At EOF: everything it read is queued; nothing is left. */
+		if (o->fd == -1)
+			continue;
 		rx_begin(f, "out");
 		rx_int(f, "dest", o->dest == &dests[0] ? 1 : 2);
 		rx_int(f, "fd", o->fd);

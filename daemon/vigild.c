@@ -321,6 +321,15 @@ run_daemon(const char *conf_path, int detach_flag, const char *pidfile,
 	}
 	vd.conf = cf;
 	vd.conf_path = conf_path;
+	if (conf_path[0] != '/') {
+		/* For reload and re-exec, also after -d's chdir("/"). */
+		const char *base = strrchr(conf_path, '/');
+		char *abs;
+
+		xasprintf(&abs, "%s/%s", cf->dir, base != NULL ? base + 1 :
+		    conf_path);
+		vd.conf_path = abs;
+	}
 	vd.ops = &svc_config_ops;
 	if (level == -1)
 		level = cf->log_level;
