@@ -13,6 +13,7 @@
 #include <errno.h>
 
 #include "log.h"
+#include "reexec.h"
 #include "vigild.h"
 
 void
@@ -32,6 +33,8 @@ reap_children(void)
 		if ((s = svc_by_pid(pid)) != NULL)
 			svc_exited(s, status);
 		else if (check_reaped(pid, status))
+			continue;
+		else if (reexec_reaped(pid, status))
 			continue;
 		else if (WIFSIGNALED(status))
 			log_debug("reaped orphan %d (signal %d)", (int)pid,

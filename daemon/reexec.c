@@ -8,7 +8,11 @@
  *   1. refuses at once what it cannot do now (a shutdown, a reload, removed
  *      services still stopping, single-command mode, a path it cannot
  *      execute), answering the error;
- *   2. freezes the output writers: no new batch is handed to the pool, and
+ *   2. runs the binary with -V and waits (on the loop) for it to exit 0: a
+ *      binary the kernel can execute may still fail to start (a missing
+ *      shared library), and once execve() has succeeded there is no going
+ *      back;
+ *   3. freezes the output writers: no new batch is handed to the pool, and
  *      it waits, on the loop and for at most RX_FREEZE_MS, for the batches
  *      in flight to be written, so that no line is ever half written (the
  *      loop keeps reading the children's pipes meanwhile; what it reads
@@ -81,6 +85,7 @@ struct rx_state {
 };
 
 static int		 busy;
+static pid_t		 probe_pid;
 static unsigned long long req_conn;
 static struct event	*timeout_ev, *go_ev;
 
@@ -539,9 +544,67 @@ timeout_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
+	if (probe_pid > 0) {
+		/* Reaped as an orphan once it dies. */
+		(void)kill(-probe_pid, SIGKILL);
+		probe_pid = 0;
+		reexec_fail("the new binary did not answer -V in time");
+		return;
+	}
 	output_thaw();
 	reexec_fail("the output writers are blocked (is vigild's stdout "
 	    "or stderr stopped?)");
+}
+
+/* Run "self_path -V"; -1 with a message in err if it cannot start. */
+static int
+probe_start(char *err, size_t errlen)
+{
+	struct vigil_spawnattr *a;
+	static char flag[] = "-V";
+	char *argv[3];
+	int e;
+
+	argv[0] = vd.self_path;
+	argv[1] = flag;
+	argv[2] = NULL;
+	if ((a = vigil_spawnattr_new()) == NULL ||
+	    vigil_spawnattr_set_argv(a, argv) == -1 ||
+	    vigil_spawn(a, &probe_pid, NULL) == -1) {
+		e = errno;
+		vigil_spawnattr_free(a);
+		probe_pid = 0;
+		snprintf(err, errlen, "cannot execute %s: %s", vd.self_path,
+		    strerror(e));
+		return -1;
+	}
+	vigil_spawnattr_free(a);
+	return 0;
+}
+
+int
+reexec_reaped(pid_t pid, int status)
+{
+	char err[PATH_MAX + 128];
+
+	if (pid <= 0 || pid != probe_pid)
+		return 0;
+	probe_pid = 0;
+	if (!busy)
+		return 1;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		log_debug("re-exec: %s -V ran", vd.self_path);
+		output_freeze(output_idle);
+		return 1;
+	}
+	if (WIFSIGNALED(status))
+		snprintf(err, sizeof err, "%s -V was killed by signal %d: the "
+		    "new binary does not run", vd.self_path, WTERMSIG(status));
+	else
+		snprintf(err, sizeof err, "%s -V exited with code %d: the new "
+		    "binary does not run", vd.self_path, WEXITSTATUS(status));
+	reexec_fail(err);
+	return 1;
 }
 
 void
@@ -581,7 +644,10 @@ reexec_request(unsigned long long conn_id)
 		if (go_ev == NULL || timeout_ev == NULL)
 			fatalx("re-exec: event_new");
 	}
+	if (probe_start(err, sizeof err) == -1) {
+		reexec_fail(err);
+		return;
+	}
 	ms_to_tv(RX_FREEZE_MS, &tv);
 	evtimer_add(timeout_ev, &tv);
-	output_freeze(output_idle);
 }

@@ -12,6 +12,8 @@
 #ifndef VIGILD_REEXEC_H
 #define VIGILD_REEXEC_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdio.h>
 
@@ -63,6 +65,8 @@ void		 rx_restore(struct rx_state *);
 /* The old image: re-execute for a control connection (id, 0: none). */
 void		 reexec_request(unsigned long long conn_id);
 int		 reexec_busy(void);
+/* reap.c: 1 if pid was the re-exec's probe of the binary (handled). */
+int		 reexec_reaped(pid_t pid, int status);
 
 /* Savers and restorers of each file. */
 void	svc_save(FILE *);

@@ -15,7 +15,7 @@ if ! command -v python3 >/dev/null 2>&1; then
 	echo "1..0 # SKIP no python3 to read --json status"
 	exit 0
 fi
-plan 64
+plan 66
 
 ctl()	{ "$VIGILCTL" -s "$SOCK" "$@"; }
 # rx: vigilctl reexec, bounded (a hung re-exec must not hang the suite);
@@ -428,6 +428,19 @@ EOF
 	cmp_status "$T/st.3" "$T/st.4"
 	check "  the old image runs on, services untouched ($differs)" \
 	    eval 'alive "$vpid" && [ "$same" -eq 0 ]'
+	# A program the kernel runs but that does not start (as a binary
+	# missing a shared library would): the -V probe fails, so vigild never
+	# execs it and goes on.
+	printf '#!/bin/sh\nexit 3\n' >"$T/bin/broken"
+	chmod 755 "$T/bin/broken"
+	mv "$T/bin/broken" "$BIN"
+	rx
+	check "replaced by a program that does not start: reexec exits 1 ($rc: $(head -n 1 "$T/err"))" \
+	    eval '[ "$rc" = 1 ] && grep -q "does not run" "$T/err"'
+	st "$T/st.4b"
+	cmp_status "$T/st.3" "$T/st.4b"
+	check "  the old image runs on, services untouched ($differs)" \
+	    eval 'alive "$vpid" && [ "$same" -eq 0 ]'
 	# The upgrade: a new file moved over the path; the running image's
 	# file is gone.
 	cp "$REAL" "$T/bin/vigild.new"
@@ -446,7 +459,7 @@ EOF
 	vstop "copy"
 else
 	diag "cannot copy a runnable vigild from $VIGILD"
-	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18; do
 		skip "failed exec and upgrade, $i" "no runnable copy of vigild"
 	done
 fi
