@@ -483,7 +483,7 @@ bench_signal() {
 # PSS/RSS of the supervisor, then the stop.
 fleet() {
 	local n=$1 reps=$2 rep k d ms p r npids timeout=$(( $1 < 500 ? 60000 : 240000 ))
-	declare -A cold pss rss stop ccpu
+	declare -A cold pss rss stop ccpu scpu bound
 	for ((rep = 1; rep <= reps; rep++)); do
 		for k in $KINDS floor; do
 			have $k || continue
@@ -505,6 +505,14 @@ fleet() {
 			rss[$k]="${rss[$k]:-} $r"
 			svc_pids "$d" >"$d/svcpids"
 			npids=$(wc -l <"$d/svcpids")
+			# The services' own CPU until now (exec, loader, the
+			# touch): with the supervisor's, what the cores had to
+			# run before the last file could appear.
+			# shellcheck disable=SC2046
+			p=$("$BT" cpu $(cat "$d/svcpids"))
+			scpu[$k]="${scpu[$k]:-} $p"
+			bound[$k]="${bound[$k]:-} $(awk -v a="$p" -v b="${ccpu[$k]##* }" \
+			    -v c="$(nproc)" 'BEGIN { printf "%.0f", (a + b) / c }')"
 			[ "$npids" -eq "$n" ] ||
 			    say "$k: $npids service processes, not $n"
 			# shellcheck disable=SC2046
@@ -521,6 +529,8 @@ fleet() {
 		[ -n "${cold[$k]:-}" ] || continue
 		R[cold$n,$k]=$(printf '%s\n' ${cold[$k]} | median)
 		R[ccpu$n,$k]=$(printf '%s\n' ${ccpu[$k]} | median)
+		R[scpu$n,$k]=$(printf '%s\n' ${scpu[$k]} | median)
+		R[bound$n,$k]=$(printf '%s\n' ${bound[$k]} | median)
 		R[pss$n,$k]=$(mib "$(printf '%s\n' ${pss[$k]} | median)")
 		R[rss$n,$k]=$(mib "$(printf '%s\n' ${rss[$k]} | median)")
 		[ -n "${stop[$k]:-}" ] &&
@@ -631,6 +641,8 @@ if want cold; then
 	row "cold start, 1000 services, ms" cold1000 "< 1500 ms" \
 	    "$(verdict "$(v cold1000,vigild)" "<" 1500)"
 	row "  supervisor CPU for it, ms" ccpu1000 "" ""
+	row "  the services' own CPU, ms" scpu1000 "" ""
+	row "  CPU bound: sum / CPUs, ms" bound1000 "" ""
 fi
 if want stop; then
 	row "stop, 100 services, ms" stop100 "< 100 ms" \
@@ -641,6 +653,10 @@ echo
 echo "floor: no supervisor at all; restart: bench_tool respawn (posix_spawn, waitpid,"
 echo "again); signal: kill() the service itself; memory, cold start and stop:"
 echo "bench_tool spawnall (posix_spawn N services, SIGTERM them on SIGTERM)."
+if want cold; then
+	echo "Cold start cannot beat its CPU bound: the supervisor's CPU plus the"
+	echo "services' own (exec, dynamic loader, creating the file), over the CPUs."
+fi
 if want signal; then
 	echo
 	echo "kill()/command to handler, median [p90] us (signals received):"
