@@ -16,6 +16,9 @@
 #ifdef HAVE_SYS_PROCCTL_H
 #include <sys/procctl.h>
 #endif
+#ifdef __FreeBSD__
+#include <sys/sysctl.h>
+#endif
 
 #include <errno.h>
 #include <fcntl.h>
@@ -253,6 +256,15 @@ self_path(const char *argv0)
 		buf[n] = '\0';
 		return xstrdup(buf);
 	}
+#if defined(__FreeBSD__) && defined(KERN_PROC_PATHNAME)
+	{
+		int mib[4] = { CTL_KERN, KERN_PROC, KERN_PROC_PATHNAME, -1 };
+		size_t len = sizeof buf;
+
+		if (sysctl(mib, 4, buf, &len, NULL, 0) == 0 && len > 1)
+			return xstrdup(buf);
+	}
+#endif
 	if (realpath(argv0, buf) != NULL)
 		return xstrdup(buf);
 	return xstrdup(argv0);
