@@ -7,15 +7,16 @@
 # capture loses and repeats no line, a partial one included, under a fast
 # stream and five re-execs; the file is not re-read. A failed exec (file
 # not executable, not a program) leaves the old image running untouched;
-# replacing the file upgrades; 200 services keep their pids; during a
-# shutdown a re-exec is refused.
+# replacing the file upgrades (a file that does not run is refused); the
+# three kinds of readiness report and `after' carry across; 200 services
+# keep their pids; during a shutdown a re-exec is refused.
 . "$top_srcdir/tests/integ/daemon_lib.sh"
 
 if ! command -v python3 >/dev/null 2>&1; then
 	echo "1..0 # SKIP no python3 to read --json status"
 	exit 0
 fi
-plan 66
+plan 75
 
 ctl()	{ "$VIGILCTL" -s "$SOCK" "$@"; }
 # rx: vigilctl reexec, bounded (a hung re-exec must not hang the suite);
@@ -463,6 +464,78 @@ else
 		skip "failed exec and upgrade, $i" "no runnable copy of vigild"
 	done
 fi
+
+# ---- readiness across a re-exec -------------------------------------------------
+# Four services wait in starting while vigild re-executes: notify (its
+# NOTIFY_SOCKET is the socket the old image bound), fd (the pipe's read end
+# crosses the exec), tcp (the check starts again in the new image) and one
+# that starts after the first two. Once $T/go exists each reports ready; the
+# new image must see every report and start the dependent.
+P_TCP=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat >"$T/nt.py" <<'EOF'
+import os, socket, sys, time
+while not os.path.exists(sys.argv[1]):
+    time.sleep(0.02)
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.connect(os.environ["NOTIFY_SOCKET"])
+s.send(b"READY=1\nSTATUS=ready by notify")
+time.sleep(1000)
+EOF
+cat >"$T/tcp.py" <<'EOF'
+import os, socket, sys, time
+while not os.path.exists(sys.argv[1]):
+    time.sleep(0.02)
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[2])))
+s.listen(16)
+while True:
+    s.accept()[0].close()
+EOF
+conf <<EOF
+services = (
+  { name = "nt"; command = [ "python3", "$T/nt.py", "$T/go" ];
+    ready = { type = "notify"; timeout = 60.0; }; },
+  { name = "fdr"; command = [ "$BASH_PROG", "-c",
+      "while [ ! -e '$T/go' ]; do sleep 0.02; done; echo >&3; exec sleep 1000" ];
+    ready = { type = "fd"; fd = 3; timeout = 60.0; }; },
+  { name = "tc"; command = [ "python3", "$T/tcp.py", "$T/go", "$P_TCP" ];
+    ready = { type = "tcp"; address = "127.0.0.1:$P_TCP"; interval = 0.1;
+              timeout = 60.0; }; },
+  { name = "dep"; command = [ "/bin/sleep", "1000" ]; min_uptime = 0.1;
+    after = [ "nt", "fdr" ]; }
+);
+EOF
+rm -f "$T/go"
+vstart
+wait_for 20 is_state tc starting
+wait_for 20 is_state nt starting
+wait_for 20 is_state fdr starting
+check "readiness: nt, fdr and tc are starting, dep waits" \
+    eval 'is_state nt starting && is_state fdr starting &&
+    is_state tc starting && [ "$(nstarts dep)" = 0 ]'
+ntp=$(spid nt) fdp=$(spid fdr) tcp=$(spid tc)
+rx
+check "readiness: reexec while they are starting exits 0 ($rc: $(head -n 1 "$T/err"))" \
+    [ "$rc" = 0 ]
+: >"$T/go"
+wait_for 30 is_state nt running
+wait_for 30 is_state fdr running
+wait_for 30 is_state tc running
+wait_for 30 is_state dep running
+check "  notify: READY=1 reached the new image (same pid, $(state nt))" \
+    eval 'is_state nt running && [ "$(spid nt)" = "$ntp" ] && [ "$(nstarts nt)" = 1 ]'
+check "  ... with its STATUS= text" \
+    eval 'ctl status nt | grep -q "ready by notify"'
+check "  fd: the newline reached the new image (same pid, $(state fdr))" \
+    eval 'is_state fdr running && [ "$(spid fdr)" = "$fdp" ] && [ "$(nstarts fdr)" = 1 ]'
+check "  tcp: the check ran again in the new image (same pid, $(state tc))" \
+    eval 'is_state tc running && [ "$(spid tc)" = "$tcp" ] && [ "$(nstarts tc)" = 1 ]'
+check "  after: dep started once both were ready ($(state dep))" \
+    eval 'is_state dep running && [ "$(nstarts dep)" = 1 ] &&
+    before "nt: starting -> running" "dep: stopped -> starting" &&
+    before "fdr: starting -> running" "dep: stopped -> starting"'
+vstop "readiness"
 
 # ---- 200 services, and a re-exec refused during a shutdown ---------------------
 # slowstop ignores SIGTERM for 2 s (its stop_timeout): the shutdown lasts
