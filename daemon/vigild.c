@@ -405,6 +405,7 @@ main(int argc, char *argv[])
 	const char *conf_path = SYSCONFDIR "/vigil/vigild.conf";
 	const char *pidfile = NULL, *socket = NULL;
 	int ch, test = 0, detach_flag = 0, level = -1, single_flags = 0;
+	int conf_flag = 0;
 	struct rx_state *rx;
 	struct config *cf;
 	int nerrors;
@@ -415,7 +416,7 @@ main(int argc, char *argv[])
 	while ((ch = getopt_long(argc, argv, "+c:dfhl:p:s:tV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
-		case 'c': conf_path = optarg; break;
+		case 'c': conf_path = optarg; conf_flag = 1; break;
 		case 'd': detach_flag = 1; break;
 		case 'f': detach_flag = 0; break;
 		case 'l': level = parse_level(optarg); break;
@@ -438,6 +439,11 @@ main(int argc, char *argv[])
 		/* Single-command mode needs "--" before the command. */
 		if (strcmp(argv[optind - 1], "--") != 0 || test)
 			usage();
+		if (conf_flag || detach_flag) {
+			fprintf(stderr, "vigild: %s does not apply with -- "
+			    "COMMAND\n", conf_flag ? "-c" : "-d");
+			usage();
+		}
 		if (level != -1)
 			so.log_level = level;
 		so.pidfile = pidfile;

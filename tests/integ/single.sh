@@ -5,7 +5,7 @@
 # after the command ends, PID 1 in a pid namespace, the terminal, restarts.
 . "$top_srcdir/tests/integ/lib.sh"
 
-plan 98
+plan 100
 
 ulimit -c 0	# children that die of SEGV, ABRT or QUIT leave no core
 
@@ -92,6 +92,14 @@ check "the message names the non-executable file" grep -q "noexec" "$T/err"
 mkdir "$T/adir"
 run 10 -- "$T/adir" 2>/dev/null
 check "a directory exits 126 (got $rc)" [ "$rc" -eq 126 ]
+# -c and -d belong to configuration mode: a usage error, not ignored.
+for f in "-c $T/x.conf" -d; do
+	# shellcheck disable=SC2086
+	timeout -k 2 10 "$VIGILD" $f -- true >/dev/null 2>"$T/err"
+	rc=$?
+	check "$f with -- COMMAND: exit 2 with why (got $rc)" \
+	    eval '[ "$rc" -eq 2 ] && grep -q "does not apply" "$T/err"'
+done
 
 # ---- forwarding ------------------------------------------------------------
 cat >"$T/traps.sh" <<'EOF'
