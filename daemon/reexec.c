@@ -490,7 +490,7 @@ go_cb(evutil_socket_t fd, short what, void *arg)
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	drain_signals();
-	if (vd.shutting_down || reload_busy()) {
+	if (vd.shutting_down || reload_busy() || reload_parsing()) {
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		output_thaw();
 		reexec_fail(vd.shutting_down ? "vigild is shutting down" :
@@ -621,7 +621,7 @@ reexec_request(unsigned long long conn_id)
 		    "single-command mode");
 	else if (vd.shutting_down)
 		snprintf(err, sizeof err, "vigild is shutting down");
-	else if (reload_busy())
+	else if (reload_busy() || reload_parsing())
 		snprintf(err, sizeof err, "a reload is in progress");
 	else if (svc_removal_pending())
 		snprintf(err, sizeof err, "services removed by a reload "
