@@ -5,7 +5,7 @@
 # goes through.
 . "$top_srcdir/tests/integ/daemon_lib.sh"
 
-plan 7
+plan 11
 
 ctl()	{ "$VIGILCTL" -s "$SOCK" "$@"; }
 rx() {
@@ -47,6 +47,18 @@ apid=$(spid a)
 rx
 check "then reexec goes through ($rc: $(head -n 1 "$T/err"))" [ "$rc" = 0 ]
 check "  and a kept its pid" [ "$(spid a)" = "$apid" ]
+# A file the configuration names is gone since it was read: the new image
+# could not parse the text, so the probe refuses, before the exec (it used
+# to stop every service and exit).
+rm -f "$T/env"
+rx
+check "env_file gone: reexec refused, exit 1 ($rc: $(head -n 1 "$T/err"))" \
+    [ "$rc" = 1 ]
+check "  saying why" grep -q "env_file" "$T/err"
+check "  vigild is still there" alive "$vpid"
+check "  and a still runs, same pid" eval \
+    'is_state a running && [ "$(spid a)" = "$apid" ]'
+echo "A=2" >"$T/env"
 vstop "reexec after a reload"
 
 done_testing
