@@ -239,6 +239,14 @@ done:
 	return st;
 }
 
+static void
+rx_free(struct rx_state *st)
+{
+	free(st->recs);
+	free(st->buf);
+	free(st);
+}
+
 /* The descriptor an environment variable names; -1 if it is not one. */
 static int
 rx_env_fd(const char *env)
@@ -288,7 +296,7 @@ rx_check(const char *env)
 	const char *why, *path;
 	char *text;
 	size_t i;
-	int fd;
+	int fd, ok;
 
 	if ((fd = rx_env_fd(env)) == -1) {
 		fprintf(stderr, "bad %s=%s\n", RX_CHECK_ENV, env);
@@ -303,6 +311,7 @@ rx_check(const char *env)
 		why = "no configuration";
 	if (why != NULL) {
 		fprintf(stderr, "the state: %s\n", why);
+		rx_free(st);
 		return 1;
 	}
 	if ((cf = config_load_text(path, text, &diag)) == NULL) {
@@ -311,9 +320,12 @@ rx_check(const char *env)
 		if (diag.nerrors == 0)
 			fprintf(stderr, "%s: the configuration is refused\n",
 			    path);
-		return 1;
 	}
-	return 0;
+	ok = cf != NULL;
+	config_diag_clear(&diag);
+	config_free(cf);
+	rx_free(st);
+	return ok ? 0 : 1;
 }
 
 int
@@ -410,9 +422,7 @@ rx_restore(struct rx_state *st)
 		control_restore_conn(r, 1, NULL);
 	for (i = 0; i < st->n; i++)
 		memset(&st->recs[i], 0, sizeof st->recs[i]);
-	free(st->recs);
-	free(st->buf);
-	free(st);
+	rx_free(st);
 }
 
 /* ---- the old image ----------------------------------------------------- */
