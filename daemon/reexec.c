@@ -444,6 +444,12 @@ reexec_fail(const char *err)
 	busy = 0;
 	if (timeout_ev != NULL)
 		evtimer_del(timeout_ev);
+	/*
+	 * output_idle() may have made go_cb active already: a request made
+	 * before it runs must not find it there, unprobed and unfrozen.
+	 */
+	if (go_ev != NULL)
+		event_del(go_ev);
 }
 
 /* The anonymous file for the state, close-on-exec until we clear it. */
