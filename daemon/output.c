@@ -922,6 +922,15 @@ output_restore(struct rx_rec *r)
 	    output_read_cb, o);
 	if (o->ev == NULL)
 		fatalx("output: event_new");
-	if (!output_full())
+	if (!output_full()) {
 		event_add(o->ev, NULL);
+		/*
+		 * Complete lines the image before read while the queue was
+		 * full wait in buf, and the pipe may stay empty: look at
+		 * them on the first turn of the loop, as output_resume()
+		 * would have.
+		 */
+		if (o->len > 0)
+			event_active(o->ev, EV_READ, 0);
+	}
 }

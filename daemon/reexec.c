@@ -86,6 +86,7 @@ struct rx_state {
 
 static int		 busy;
 static pid_t		 probe_pid;
+static int		 probe_errfd = -1;	/* the probe's stderr */
 static unsigned long long req_conn;
 static struct event	*timeout_ev, *go_ev;
 
@@ -166,71 +167,165 @@ rx_abandon(struct rx_state *st, const char *why)
 	exit(1);
 }
 
-struct rx_state *
-rx_load(void)
+/*
+ * Read and split the state on fd (closed). Always returns the state, with
+ * the records read so far; *why is NULL, or says why it is unusable.
+ */
+static struct rx_state *
+rx_read(int fd, const char **why)
 {
 	struct rx_state *st;
-	const char *env;
 	struct stat sb;
-	char *end, *line, *nl;
+	char *line, *nl;
 	size_t len = 0, cap;
 	ssize_t n;
-	long fd;
 
-	if ((env = getenv(RX_ENV)) == NULL)
-		return NULL;
-	errno = 0;
-	fd = strtol(env, &end, 10);
-	if (errno != 0 || *end != '\0' || fd < 3 || fd >= RX_MAX_FDS) {
-		log_warnx("re-exec: bad %s=%s", RX_ENV, env);
-		rx_abandon(NULL, "no state");
-	}
-	unsetenv(RX_ENV);
+	*why = NULL;
 	st = xcalloc(1, sizeof *st);
-	cap = fstat((int)fd, &sb) == 0 && sb.st_size > 0 ?
+	cap = fstat(fd, &sb) == 0 && sb.st_size > 0 ?
 	    (size_t)sb.st_size + 1 : 65536;
-	if (cap > RX_STATE_MAX)
-		rx_abandon(NULL, "the state is too large");
+	if (cap > RX_STATE_MAX) {
+		*why = "the state is too large";
+		goto done;
+	}
 	st->buf = xmalloc(cap);
 	for (;;) {
 		if (len + 1 >= cap) {
-			if (cap >= RX_STATE_MAX)
-				rx_abandon(NULL, "the state is too large");
+			if (cap >= RX_STATE_MAX) {
+				*why = "the state is too large";
+				goto done;
+			}
 			cap *= 2;
 			st->buf = xreallocarray(st->buf, 1, cap);
 		}
-		n = pread((int)fd, st->buf + len, cap - len - 1, (off_t)len);
+		n = pread(fd, st->buf + len, cap - len - 1, (off_t)len);
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n == -1)
-			rx_abandon(NULL, strerror(errno));
+		if (n == -1) {
+			*why = strerror(errno);
+			goto done;
+		}
 		if (n == 0)
 			break;
 		len += (size_t)n;
 	}
-	close((int)fd);
 	st->buf[len] = '\0';
 	/* Records. */
 	for (line = st->buf, cap = 0; *line != '\0'; line = nl + 1) {
-		if ((nl = strchr(line, '\n')) == NULL)
-			rx_abandon(NULL, "the state is cut short");
+		if ((nl = strchr(line, '\n')) == NULL) {
+			*why = "the state is cut short";
+			goto done;
+		}
 		*nl = '\0';
 		if (st->n == cap) {
 			cap = cap == 0 ? 256 : cap * 2;
 			st->recs = xreallocarray(st->recs, cap,
 			    sizeof *st->recs);
 		}
-		if (rx_parse_line(line, &st->recs[st->n]) == -1)
-			rx_abandon(st, "a malformed record");
+		if (rx_parse_line(line, &st->recs[st->n]) == -1) {
+			*why = "a malformed record";
+			goto done;
+		}
 		st->n++;
 	}
 	if (st->n == 0 || strcmp(st->recs[0].type, RX_MAGIC) != 0)
-		rx_abandon(st, "not a vigild state");
-	if (rx_getint(&st->recs[0], "version", 0) != RX_VERSION)
-		rx_abandon(st, "a state format this vigild does not know");
-	if (st->n < 2 || strcmp(st->recs[st->n - 1].type, "end") != 0)
-		rx_abandon(st, "the state is cut short");
+		*why = "not a vigild state";
+	else if (rx_getint(&st->recs[0], "version", 0) != RX_VERSION)
+		*why = "a state format this vigild does not know";
+	else if (st->n < 2 || strcmp(st->recs[st->n - 1].type, "end") != 0)
+		*why = "the state is cut short";
+done:
+	close(fd);
 	return st;
+}
+
+static void
+rx_free(struct rx_state *st)
+{
+	free(st->recs);
+	free(st->buf);
+	free(st);
+}
+
+/* The descriptor an environment variable names; -1 if it is not one. */
+static int
+rx_env_fd(const char *env)
+{
+	char *end;
+	long fd;
+
+	errno = 0;
+	fd = strtol(env, &end, 10);
+	if (errno != 0 || *end != '\0' || fd < 3 || fd >= RX_MAX_FDS)
+		return -1;
+	return (int)fd;
+}
+
+struct rx_state *
+rx_load(void)
+{
+	struct rx_state *st;
+	const char *env, *why;
+	int fd;
+
+	if ((env = getenv(RX_ENV)) == NULL)
+		return NULL;
+	if ((fd = rx_env_fd(env)) == -1) {
+		log_warnx("re-exec: bad %s=%s", RX_ENV, env);
+		rx_abandon(NULL, "no state");
+	}
+	unsetenv(RX_ENV);
+	st = rx_read(fd, &why);
+	if (why != NULL)
+		rx_abandon(st, why);
+	return st;
+}
+
+/*
+ * The probe of a re-exec, in the new binary: could it take over the state
+ * on the descriptor env names (its format, and the configuration text, with
+ * the files it names as they are now)? 0, or 1 with the errors on stderr.
+ */
+int
+rx_check(const char *env)
+{
+	struct config_diag diag = { 0 };
+	struct rx_state *st;
+	struct rx_rec *r;
+	struct config *cf;
+	const char *why, *path;
+	char *text;
+	size_t i;
+	int fd, ok;
+
+	if ((fd = rx_env_fd(env)) == -1) {
+		fprintf(stderr, "bad %s=%s\n", RX_CHECK_ENV, env);
+		return 1;
+	}
+	st = rx_read(fd, &why);
+	if (why == NULL && ((r = rx_find(st, "vd")) == NULL ||
+	    (path = rx_get(r, "conf_path", NULL)) == NULL))
+		why = "no daemon record";
+	if (why == NULL && ((r = rx_find(st, "conf")) == NULL ||
+	    (text = rx_get(r, "text", NULL)) == NULL))
+		why = "no configuration";
+	if (why != NULL) {
+		fprintf(stderr, "the state: %s\n", why);
+		rx_free(st);
+		return 1;
+	}
+	if ((cf = config_load_text(path, text, &diag)) == NULL) {
+		for (i = 0; i < diag.nerrors; i++)
+			fprintf(stderr, "%s\n", diag.errors[i]);
+		if (diag.nerrors == 0)
+			fprintf(stderr, "%s: the configuration is refused\n",
+			    path);
+	}
+	ok = cf != NULL;
+	config_diag_clear(&diag);
+	config_free(cf);
+	rx_free(st);
+	return ok ? 0 : 1;
 }
 
 int
@@ -327,9 +422,7 @@ rx_restore(struct rx_state *st)
 		control_restore_conn(r, 1, NULL);
 	for (i = 0; i < st->n; i++)
 		memset(&st->recs[i], 0, sizeof st->recs[i]);
-	free(st->recs);
-	free(st->buf);
-	free(st);
+	rx_free(st);
 }
 
 /* ---- the old image ----------------------------------------------------- */
@@ -351,6 +444,12 @@ reexec_fail(const char *err)
 	busy = 0;
 	if (timeout_ev != NULL)
 		evtimer_del(timeout_ev);
+	/*
+	 * output_idle() may have made go_cb active already: a request made
+	 * before it runs must not find it there, unprobed and unfrozen.
+	 */
+	if (go_ev != NULL)
+		event_del(go_ev);
 }
 
 /* The anonymous file for the state, close-on-exec until we clear it. */
@@ -389,21 +488,10 @@ save_line(const char *line, size_t len, void *arg)
 	rx_finish(ra->f);
 }
 
-/* Everything the new image needs, to fd. 0, or -1 with errno. */
-static int
-save_state(int fd)
+/* The format, the daemon and the configuration text. */
+static void
+save_head(FILE *f)
 {
-	struct ring_arg ra;
-	struct svc *s;
-	FILE *f;
-	int dfd, e;
-
-	if ((dfd = dup(fd)) == -1)
-		return -1;
-	if ((f = fdopen(dfd, "w")) == NULL) {
-		close(dfd);
-		return -1;
-	}
 	rx_begin(f, RX_MAGIC);
 	rx_int(f, "version", RX_VERSION);
 	rx_finish(f);
@@ -417,6 +505,47 @@ save_state(int fd)
 	rx_bytes(f, "text", vd.conf->source != NULL ? vd.conf->source : "",
 	    vd.conf->source != NULL ? strlen(vd.conf->source) : 0);
 	rx_finish(f);
+}
+
+/* Flush and close f (on a dup of the state's descriptor); 0 or -1. */
+static int
+save_close(FILE *f)
+{
+	int e;
+
+	if (fflush(f) == EOF || ferror(f)) {
+		e = errno != 0 ? errno : EIO;
+		fclose(f);
+		errno = e;
+		return -1;
+	}
+	return fclose(f) == EOF ? -1 : 0;
+}
+
+static FILE *
+save_open(int fd)
+{
+	FILE *f;
+	int dfd;
+
+	if ((dfd = dup(fd)) == -1)
+		return NULL;
+	if ((f = fdopen(dfd, "w")) == NULL)
+		close(dfd);
+	return f;
+}
+
+/* Everything the new image needs, to fd. 0, or -1 with errno. */
+static int
+save_state(int fd)
+{
+	struct ring_arg ra;
+	struct svc *s;
+	FILE *f;
+
+	if ((f = save_open(fd)) == NULL)
+		return -1;
+	save_head(f);
 	pidfile_save(f);
 	notify_save(f);
 	output_save(f);
@@ -429,15 +558,31 @@ save_state(int fd)
 	control_save(f, req_conn);
 	rx_begin(f, "end");
 	rx_finish(f);
-	if (fflush(f) == EOF || ferror(f)) {
-		e = errno != 0 ? errno : EIO;
-		fclose(f);
-		errno = e;
+	return save_close(f);
+}
+
+/* What the probe checks (rx_check): the head of the state. -1 or a fd. */
+static int
+check_state(void)
+{
+	FILE *f;
+	int fd, e;
+
+	if ((fd = state_fd()) == -1)
 		return -1;
-	}
-	if (fclose(f) == EOF)
-		return -1;
-	return 0;
+	if ((f = save_open(fd)) == NULL)
+		goto fail;
+	save_head(f);
+	rx_begin(f, "end");
+	rx_finish(f);
+	if (save_close(f) == -1)
+		goto fail;
+	return fd;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
 }
 
 /* An environment with ours added, for execve(); static storage is fine. */
@@ -490,7 +635,7 @@ go_cb(evutil_socket_t fd, short what, void *arg)
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	drain_signals();
-	if (vd.shutting_down || reload_busy()) {
+	if (vd.shutting_down || reload_busy() || reload_parsing()) {
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		output_thaw();
 		reexec_fail(vd.shutting_down ? "vigild is shutting down" :
@@ -548,6 +693,9 @@ timeout_cb(evutil_socket_t fd, short what, void *arg)
 		/* Reaped as an orphan once it dies. */
 		(void)kill(-probe_pid, SIGKILL);
 		probe_pid = 0;
+		if (probe_errfd != -1)
+			close(probe_errfd);
+		probe_errfd = -1;
 		reexec_fail("the new binary did not answer -V in time");
 		return;
 	}
@@ -556,40 +704,112 @@ timeout_cb(evutil_socket_t fd, short what, void *arg)
 	    "or stderr stopped?)");
 }
 
-/* Run "self_path -V"; -1 with a message in err if it cannot start. */
+/*
+ * Run "self_path -V" with the head of the state on descriptor 3 and
+ * RX_CHECK_ENV naming it, its stderr into a pipe: a binary that knows
+ * RX_CHECK_ENV parses the configuration text as the new image would (an
+ * env_file or an @include may have gone, a user or a group, the format may
+ * have changed); one that does not prints its version. -1 with a message
+ * in err if it cannot start.
+ */
 static int
 probe_start(char *err, size_t errlen)
 {
-	struct vigil_spawnattr *a;
+	struct vigil_spawnattr *a = NULL;
 	static char flag[] = "-V";
-	char *argv[3];
-	int e;
+	static char var[] = RX_CHECK_ENV "=3";
+	char *argv[3], **env = NULL;
+	size_t n = 0, i, j = 0;
+	int sfd, ep[2] = { -1, -1 }, e;
 
 	argv[0] = vd.self_path;
 	argv[1] = flag;
 	argv[2] = NULL;
+	if ((sfd = check_state()) == -1) {
+		e = errno;
+		snprintf(err, errlen, "cannot write the state: %s",
+		    strerror(e));
+		return -1;
+	}
+	while (environ[n] != NULL)
+		n++;
+	env = xreallocarray(NULL, n + 2, sizeof *env);
+	for (i = 0; i < n; i++)
+		if (strncmp(environ[i], RX_CHECK_ENV "=",
+		    sizeof RX_CHECK_ENV) != 0 &&
+		    strncmp(environ[i], RX_ENV "=", sizeof RX_ENV) != 0)
+			env[j++] = environ[i];
+	env[j++] = var;
+	env[j] = NULL;
+#ifdef HAVE_PIPE2
+	if (pipe2(ep, O_CLOEXEC | O_NONBLOCK) == -1)
+		ep[0] = ep[1] = -1;
+#else
+	if (pipe(ep) == -1)
+		ep[0] = ep[1] = -1;
+	else {
+		(void)fcntl(ep[0], F_SETFD, FD_CLOEXEC);
+		(void)fcntl(ep[1], F_SETFD, FD_CLOEXEC);
+		(void)fcntl(ep[0], F_SETFL, O_NONBLOCK);
+	}
+#endif
 	if ((a = vigil_spawnattr_new()) == NULL ||
 	    vigil_spawnattr_set_argv(a, argv) == -1 ||
+	    vigil_spawnattr_set_env(a, env) == -1 ||
+	    vigil_spawnattr_set_fd(a, 3, sfd) == -1 ||
+	    (ep[1] != -1 && vigil_spawnattr_set_fd(a, 2, ep[1]) == -1) ||
 	    vigil_spawn(a, &probe_pid, NULL) == -1) {
 		e = errno;
 		vigil_spawnattr_free(a);
+		free(env);
+		close(sfd);
+		if (ep[0] != -1) {
+			close(ep[0]);
+			close(ep[1]);
+		}
 		probe_pid = 0;
 		snprintf(err, errlen, "cannot execute %s: %s", vd.self_path,
 		    strerror(e));
 		return -1;
 	}
 	vigil_spawnattr_free(a);
+	free(env);
+	close(sfd);
+	if (ep[1] != -1)
+		close(ep[1]);
+	probe_errfd = ep[0];
 	return 0;
+}
+
+/* The first line the probe wrote to its stderr, in buf ("" if none). */
+static void
+probe_stderr(char *buf, size_t len)
+{
+	ssize_t n = -1;
+	char *nl;
+
+	buf[0] = '\0';
+	if (probe_errfd != -1) {
+		while ((n = read(probe_errfd, buf, len - 1)) == -1 &&
+		    errno == EINTR)
+			;
+		close(probe_errfd);
+		probe_errfd = -1;
+	}
+	buf[n > 0 ? n : 0] = '\0';
+	if ((nl = strchr(buf, '\n')) != NULL)
+		*nl = '\0';
 }
 
 int
 reexec_reaped(pid_t pid, int status)
 {
-	char err[PATH_MAX + 128];
+	char err[PATH_MAX + 1024], why[512];
 
 	if (pid <= 0 || pid != probe_pid)
 		return 0;
 	probe_pid = 0;
+	probe_stderr(why, sizeof why);
 	if (!busy)
 		return 1;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
@@ -600,6 +820,9 @@ reexec_reaped(pid_t pid, int status)
 	if (WIFSIGNALED(status))
 		snprintf(err, sizeof err, "%s -V was killed by signal %d: the "
 		    "new binary does not run", vd.self_path, WTERMSIG(status));
+	else if (why[0] != '\0')
+		snprintf(err, sizeof err, "%s cannot take over: %s",
+		    vd.self_path, why);
 	else
 		snprintf(err, sizeof err, "%s -V exited with code %d: the new "
 		    "binary does not run", vd.self_path, WEXITSTATUS(status));
@@ -621,7 +844,7 @@ reexec_request(unsigned long long conn_id)
 		    "single-command mode");
 	else if (vd.shutting_down)
 		snprintf(err, sizeof err, "vigild is shutting down");
-	else if (reload_busy())
+	else if (reload_busy() || reload_parsing())
 		snprintf(err, sizeof err, "a reload is in progress");
 	else if (svc_removal_pending())
 		snprintf(err, sizeof err, "services removed by a reload "

@@ -22,6 +22,7 @@ struct output;
 struct svc;
 
 #define RX_ENV		"VIGIL_REEXEC_STATE"	/* its descriptor */
+#define RX_CHECK_ENV	"VIGIL_REEXEC_CHECK"	/* the probe's, to check */
 #define RX_MAXKEYS	48
 
 /* Writing: rx_begin(), fields, rx_finish(). */
@@ -53,6 +54,12 @@ struct rx_state;
  * (and unset it); NULL if there is none. Exits if it is unreadable.
  */
 struct rx_state	*rx_load(void);
+/*
+ * The probe before a re-exec, run in the new binary with RX_CHECK_ENV set
+ * to env: can it take over (the state's format, the configuration text)?
+ * 0, or 1 with the errors on stderr.
+ */
+int		 rx_check(const char *env);
 /* Was the old image in the foreground (else detached, logging to syslog)? */
 int		 rx_foreground(struct rx_state *);
 /* The configuration text of the old image, parsed as conf_path. */

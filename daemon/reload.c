@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "reexec.h"
 #include "vigild.h"
 #include "xmalloc.h"
 
@@ -90,6 +91,12 @@ int
 reload_busy(void)
 {
 	return !TAILQ_EMPTY(&retired);
+}
+
+int
+reload_parsing(void)
+{
+	return in_progress;
 }
 
 void
@@ -270,6 +277,12 @@ reload_start(void (*done)(int ok, void *arg), void *arg)
 
 	if (vd.shutting_down) {
 		reload_refuse(done, arg, "vigild is shutting down");
+		return;
+	}
+	if (reexec_busy()) {
+		/* Its parse could still run when the image is replaced. */
+		log_info("reload refused: a re-exec is in progress");
+		reload_refuse(done, arg, "a re-exec is in progress");
 		return;
 	}
 	if (in_progress) {

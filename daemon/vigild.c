@@ -412,6 +412,9 @@ main(int argc, char *argv[])
 
 	/* Rule 1: before anything else, before any thread can exist. */
 	vigil_block_signals(NULL);
+	/* The probe of a re-exec (reexec.c): check and exit. */
+	if (getenv(RX_CHECK_ENV) != NULL)
+		return rx_check(getenv(RX_CHECK_ENV));
 
 	while ((ch = getopt_long(argc, argv, "+c:dfhl:p:s:tV", longopts,
 	    NULL)) != -1) {

@@ -172,6 +172,8 @@ void	reload_start(void (*done)(int ok, void *arg), void *arg);
 /* Soon, on the loop: forget removed services once they are stopped. */
 void	reload_sweep_soon(void);
 int	reload_busy(void);
+/* A reload's file is being parsed (its result not applied yet). */
+int	reload_parsing(void);
 /*
  * Only inside a done callback that got ok == 0: the errors of the new file
  * ("FILE:LINE: message"), or why the reload did not run; *n of them.

@@ -24,6 +24,7 @@
 
 #include <event2/event.h>
 
+#include "../../daemon/reexec.h"
 #include "../../daemon/vigild.h"
 #include "tap.h"
 
@@ -945,6 +946,65 @@ t_detached(void)
 	finish();
 }
 
+/* Hex, as a re-exec's state has bytes. */
+static void
+rx_hex(const char *s, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (; *s != '\0'; s++) {
+		*out++ = hex[(unsigned char)*s >> 4];
+		*out++ = hex[(unsigned char)*s & 15];
+	}
+	*out = '\0';
+}
+
+static int
+rx_gone_cond(const void *arg)
+{
+	return output_by_fd(*(const int *)arg) == NULL;
+}
+
+/*
+ * Re-exec: a capture restored with complete lines in its buffer (read
+ * before the exec while the queue was over its bound) writes them out
+ * although its pipe stays empty; the partial line waits for its end.
+ */
+static void
+t_rx_restore_buffered(void)
+{
+	char type[] = "out", k_dest[] = "dest", v_dest[] = "1", k_fd[] = "fd",
+	    v_fd[16], k_pre[] = "prefix", v_pre[64], k_buf[] = "buf",
+	    v_buf[128];
+	struct rx_rec r;
+	struct output *o;
+	int p[2];
+
+	setup(0);
+	OK(pipe(p) == 0);
+	OK(fcntl(p[0], F_SETFL, O_NONBLOCK) == 0);
+	snprintf(v_fd, sizeof v_fd, "%d", p[0]);
+	rx_hex("rx | ", v_pre);
+	rx_hex("one\ntwo\npart", v_buf);
+	memset(&r, 0, sizeof r);
+	r.type = type;
+	r.key[0] = k_dest, r.val[0] = v_dest;
+	r.key[1] = k_fd, r.val[1] = v_fd;
+	r.key[2] = k_pre, r.val[2] = v_pre;
+	r.key[3] = k_buf, r.val[3] = v_buf;
+	r.n = 4;
+	output_restore(&r);
+	OK((o = output_by_fd(p[0])) != NULL);
+	expect_cap1("rx | one\nrx | two\n");
+	put(p[1], "ial\n");
+	expect_cap1("rx | one\nrx | two\nrx | partial\n");
+	close(p[1]);
+	OK(run_until(rx_gone_cond, &p[0], 10000));
+	output_release(o);
+	OK(run_until(idle_cond, NULL, 10000));
+	finish();
+}
+
 static const struct tap_case cases[] = {
 	TAP_CASE(t_lines, 10),
 	TAP_CASE(t_partial, 10),
@@ -957,6 +1017,7 @@ static const struct tap_case cases[] = {
 	TAP_CASE(t_flush_all, 30),
 	TAP_CASE(t_broken_dest, 30),
 	TAP_CASE(t_detached, 10),
+	TAP_CASE(t_rx_restore_buffered, 30),
 };
 
 int
