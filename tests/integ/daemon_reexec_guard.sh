@@ -1,5 +1,5 @@
 #!/bin/sh
-# Re-exec, cases found in review: a reload whose file is still being parsed
+# Re-exec guards: a reload whose file is still being parsed
 # refuses a re-exec (else the reload is lost and systemd, told RELOADING=1,
 # never hears READY=1 again); the reload then completes and a re-exec
 # goes through.
