@@ -803,20 +803,16 @@ control_close(void)
 
 /* ---- re-exec --------------------------------------------------------- */
 
-/*
- * The socket and the connection that asked (keep) cross the exec; the
- * others are told and closed (their descriptors would close at the exec
- * anyway): a follower's stream ends, a request in progress fails.
- */
+/* The socket and the connection that asked (keep) cross the exec. */
 void
 control_save(FILE *f, unsigned long long keep)
 {
-	struct ctl_conn *c, *c1;
+	struct ctl_conn *c;
 
 	if (ctl_listen_fd == -1)
 		return;
 	control_save_sock(f);
-	TAILQ_FOREACH_SAFE(c, &ctl_conns, entry, c1) {
+	TAILQ_FOREACH(c, &ctl_conns, entry)
 		if (c->id == keep && !c->dead) {
 			rx_begin(f, "conn");
 			rx_int(f, "fd", c->fd);
@@ -824,8 +820,22 @@ control_save(FILE *f, unsigned long long keep)
 			rx_int(f, "pid", (long long)c->pid);
 			rx_finish(f);
 			rx_keep_fd(c->fd);
-			continue;
 		}
+}
+
+/*
+ * Just before the exec: the other connections are told and closed (their
+ * descriptors would close at the exec anyway): a follower's stream ends, a
+ * request in progress fails.
+ */
+void
+control_part(unsigned long long keep)
+{
+	struct ctl_conn *c, *c1;
+
+	TAILQ_FOREACH_SAFE(c, &ctl_conns, entry, c1) {
+		if (c->id == keep)
+			continue;
 		if (c->state == CONN_FOLLOW)
 			ctl_send(c, json_pack("{s:b,s:s}", "ok", 1, "end",
 			    "vigild is re-executing"));

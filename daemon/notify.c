@@ -682,6 +682,13 @@ notify_close(struct notify_listener *l)
 
 /* ---- re-exec ----------------------------------------------------------- */
 
+void
+notify_watchdog_ping(void)
+{
+	if (notify_wd_ev != NULL)
+		notify_wd_cb(-1, 0, NULL);
+}
+
 /* What systemd gave us, and the name counter of the notify sockets. */
 void
 notify_save(FILE *f)

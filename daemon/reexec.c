@@ -100,8 +100,10 @@ rx_parse_line(char *line, struct rx_rec *r)
 	if ((r->type = strtok_r(line, " ", &save)) == NULL)
 		return -1;
 	while ((tok = strtok_r(NULL, " ", &save)) != NULL) {
-		if ((eq = strchr(tok, '=')) == NULL || r->n == RX_MAXKEYS)
+		if ((eq = strchr(tok, '=')) == NULL)
 			return -1;
+		if (r->n == RX_MAXKEYS)
+			continue;	/* a newer writer's: unknown anyway */
 		*eq = '\0';
 		r->key[r->n] = tok;
 		r->val[r->n++] = eq + 1;
@@ -129,6 +131,7 @@ rx_abandon(struct rx_state *st, const char *why)
 {
 	static const struct timespec tick = { 0, 20 * 1000 * 1000 };
 	struct rx_rec *r;
+	const char *path;
 	int64_t end;
 	size_t i;
 	pid_t pid;
@@ -164,6 +167,27 @@ rx_abandon(struct rx_state *st, const char *why)
 	}
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
+	/* What the old image would have removed at its exit. */
+	for (i = 0; st != NULL && i < st->n; i++) {
+		r = &st->recs[i];
+		if (strcmp(r->type, "ctl") == 0) {
+			if ((path = rx_get(r, "path", NULL)) != NULL)
+				(void)unlink(path);
+			if ((path = rx_get(r, "lock_path", NULL)) != NULL)
+				(void)unlink(path);
+		} else if (strcmp(r->type, "pid") == 0 &&
+		    (path = rx_get(r, "path", NULL)) != NULL)
+			(void)unlink(path);
+		else if (strcmp(r->type, "ntf") == 0 &&
+		    (path = rx_get(r, "path", NULL)) != NULL)
+			(void)unlink(path);
+	}
+	for (i = 0; st != NULL && i < st->n; i++) {
+		r = &st->recs[i];
+		if (strcmp(r->type, "vd") == 0 &&
+		    (path = rx_get(r, "runtime_dir", NULL)) != NULL)
+			(void)rmdir(path);
+	}
 	exit(1);
 }
 
@@ -416,6 +440,7 @@ rx_restore(struct rx_state *st)
 		}
 	}
 	svc_restore_done();
+	notify_watchdog_ping();
 	log_info("vigild %s re-executed: %zu service(s) restored from %s",
 	    PACKAGE_VERSION, nsvc, vd.conf_path);
 	if ((r = rx_find(st, "conn")) != NULL)
@@ -618,13 +643,46 @@ drain_signals(void)
 		route_signal(&si);
 }
 
+/*
+ * The kqueue source (FreeBSD, macOS) sets the signals it routes to SIG_IGN
+ * (kqueue still sees them): an ignored signal is discarded even while
+ * blocked, and SIG_IGN survives execve(), so one sent between the drain and
+ * the new image's source would be lost. With pend set: give them SIG_DFL
+ * (every thread blocks them, so they stay pending across the exec) and
+ * drain the source again for those that came meanwhile (one may then be
+ * taken twice, never lost). With pend clear (the exec failed): SIG_IGN
+ * again. Returns 1 if it changed anything. Other sources block the signals
+ * without ignoring them: nothing to do.
+ */
+static int
+signals_pend(int pend)
+{
+	struct sigaction sa;
+	sigset_t set;
+	int sig;
+
+	if (strcmp(vigil_sigsrc_backend(), "kqueue") != 0)
+		return 0;
+	vigil_sigset_async(&set);
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = pend ? SIG_DFL : SIG_IGN;
+	for (sig = 1; sig < NSIG; sig++)
+		if (sigismember(&set, sig) == 1 && sig != SIGKILL &&
+		    sig != SIGSTOP && sig != SIGCHLD)
+			(void)sigaction(sig, &sa, NULL);
+	if (pend)
+		drain_signals();
+	return 1;
+}
+
 /* The writers are idle: do it, from the loop. */
 static void
 go_cb(evutil_socket_t fd, short what, void *arg)
 {
 	sigset_t all, old;
 	char **env;
-	int sfd, e;
+	int sfd, e, kq;
 
 	(void)fd;
 	(void)what;
@@ -658,8 +716,13 @@ go_cb(evutil_socket_t fd, short what, void *arg)
 	rx_kept_cloexec(0);
 	env = exec_env(sfd);
 	log_info("re-executing %s", vd.self_path);
+	control_part(req_conn);
+	notify_watchdog_ping();
+	kq = signals_pend(1);
 	execve(vd.self_path, vd.argv, env);
 	e = errno;
+	if (kq)
+		signals_pend(0);
 	free(env);
 	rx_kept_cloexec(1);
 	close(sfd);

@@ -88,10 +88,13 @@ void	output_freeze(void (*idle)(void));
 void	output_thaw(void);
 int	output_busy(void);
 void	notify_save(FILE *);
+/* WATCHDOG=1 now, if systemd asked for a watchdog. */
+void	notify_watchdog_ping(void);
 void	notify_save_listener(FILE *, const struct svc *);
 void	notify_restore(struct rx_rec *);	/* "sd" */
 void	notify_adopt(struct svc *, struct rx_rec *);	/* "ntf" */
 void	control_save(FILE *, unsigned long long keep);
+void	control_part(unsigned long long keep);
 void	control_restore(struct rx_rec *);	/* "ctl" */
 void	control_restore_conn(struct rx_rec *, int ok, const char *err);
 void	pidfile_save(FILE *);

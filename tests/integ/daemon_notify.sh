@@ -11,7 +11,7 @@ if ! command -v python3 >/dev/null 2>&1; then
 	echo "1..0 # SKIP no python3 for the fake NOTIFY_SOCKET"
 	exit 0
 fi
-plan 17
+plan 20
 
 NSOCK=$T/systemd.sock
 NLOG=$T/notify.log
@@ -89,6 +89,18 @@ check "  the bad one says so in STATUS" \
     grep -q "^[0-9]* STATUS=reload failed: 1 error" "$NLOG"
 check "watchdog: WATCHDOG=1 sent ($(nsent 'WATCHDOG=1') so far)" \
     wait_for 10 eval '[ "$(nsent "WATCHDOG=1")" -ge 3 ]'
+
+# Re-exec: the new image takes NOTIFY_SOCKET and the watchdog over. The
+# file on disk is the bad one now: the new image parses the running text.
+_nw=$(nsent 'WATCHDOG=1')
+"$VIGILCTL" -s "$SOCK" reexec >/dev/null 2>"$T/err"
+rc=$?
+check "re-exec with a bad file on disk: exit 0 ($rc: $(head -n 1 "$T/err"))" \
+    [ "$rc" = 0 ]
+check "  WATCHDOG=1 goes on from the new image ($_nw before)" \
+    wait_for 10 eval '[ "$(nsent "WATCHDOG=1")" -ge $((_nw + 3)) ]'
+check "  every message still from vigild's pid $vpid" \
+    eval '! grep -qv "^$vpid " "$NLOG"'
 
 _vt0=$(ms)
 kill -TERM "$vpid"

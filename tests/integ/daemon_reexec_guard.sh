@@ -2,10 +2,12 @@
 # Re-exec guards: a reload whose file is still being parsed
 # refuses a re-exec (else the reload is lost and systemd, told RELOADING=1,
 # never hears READY=1 again); the reload then completes and a re-exec
-# goes through.
+# goes through; a file the configuration names that is gone makes the
+# probe refuse; a state the new image cannot restore stops what it names
+# and removes the old image's files.
 . "$top_srcdir/tests/integ/daemon_lib.sh"
 
-plan 11
+plan 14
 
 ctl()	{ "$VIGILCTL" -s "$SOCK" "$@"; }
 rx() {
@@ -60,5 +62,37 @@ check "  and a still runs, same pid" eval \
     'is_state a running && [ "$(spid a)" = "$apid" ]'
 echo "A=2" >"$T/env"
 vstop "reexec after a reload"
+
+# A new image that cannot restore the state must not leave services
+# unsupervised: here a state cut short by a malformed record, handed to
+# vigild as a re-exec would. The records it could read name a service
+# (a group we made) and the files of the old image; vigild stops the
+# group, removes the files and exits 1.
+hex() { printf %s "$1" | od -An -tx1 | tr -d ' \n'; }
+mkdir "$T/rundir"
+: >"$T/fake.sock"
+: >"$T/fake.sock.lock"
+: >"$T/fake.pid"
+setsid sleep 1000 &
+gpid=$!
+track "$gpid"
+{
+	echo "vigil-reexec version=1"
+	echo "vd conf_path=$(hex "$CONF") runtime_dir=$(hex "$T/rundir")"
+	echo "pid fd=-1 path=$(hex "$T/fake.pid")"
+	echo "ctl listen=-1 lock=-1 path=$(hex "$T/fake.sock") lock_path=$(hex "$T/fake.sock.lock")"
+	echo "svc name=$(hex a) state=2 pid=$gpid"
+	echo "svc a-malformed-field"
+	echo "end"
+} >"$T/state"
+VIGIL_REEXEC_STATE=3 timeout -k 2 30 "$VIGILD" -c "$CONF" -s "$SOCK" \
+    3<"$T/state" >/dev/null 2>"$T/err"
+rc=$?
+check "a state that cannot be restored: exit 1 ($rc: $(grep -m 1 re-exec "$T/err"))" \
+    eval '[ "$rc" = 1 ] && grep -q "cannot restore the state" "$T/err"'
+check "  the service's group is stopped" wait_for 10 dead "$gpid"
+check "  the socket, its lock, the pid file and the runtime directory are gone" \
+    eval '! [ -e "$T/fake.sock" ] && ! [ -e "$T/fake.sock.lock" ] &&
+    ! [ -e "$T/fake.pid" ] && ! [ -e "$T/rundir" ]'
 
 done_testing
