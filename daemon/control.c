@@ -803,7 +803,10 @@ control_close(void)
 
 /* ---- re-exec --------------------------------------------------------- */
 
-/* The socket and the connection that asked (keep) cross the exec. */
+/*
+ * The socket, the connection that asked (keep) and the followers of a log
+ * (with what they have not been sent yet) cross the exec.
+ */
 void
 control_save(FILE *f, unsigned long long keep)
 {
@@ -812,15 +815,22 @@ control_save(FILE *f, unsigned long long keep)
 	if (ctl_listen_fd == -1)
 		return;
 	control_save_sock(f);
-	TAILQ_FOREACH(c, &ctl_conns, entry)
-		if (c->id == keep && !c->dead) {
-			rx_begin(f, "conn");
-			rx_int(f, "fd", c->fd);
-			rx_int(f, "uid", (long long)c->uid);
-			rx_int(f, "pid", (long long)c->pid);
-			rx_finish(f);
-			rx_keep_fd(c->fd);
+	TAILQ_FOREACH(c, &ctl_conns, entry) {
+		if (c->dead || (c->id != keep && c->state != CONN_FOLLOW))
+			continue;
+		rx_begin(f, c->id == keep ? "conn" : "follow");
+		rx_int(f, "fd", c->fd);
+		rx_int(f, "uid", (long long)c->uid);
+		rx_int(f, "pid", (long long)c->pid);
+		if (c->id != keep) {
+			rx_str(f, "name", c->follow);
+			rx_int(f, "dropped", (long long)c->dropped);
+			rx_bytes(f, "out", c->out.data + c->out.off,
+			    obuf_pending(&c->out));
 		}
+		rx_finish(f);
+		rx_keep_fd(c->fd);
+	}
 }
 
 /*
@@ -834,7 +844,7 @@ control_part(unsigned long long keep)
 	struct ctl_conn *c, *c1;
 
 	TAILQ_FOREACH_SAFE(c, &ctl_conns, entry, c1) {
-		if (c->id == keep)
+		if (c->id == keep || c->state == CONN_FOLLOW)
 			continue;
 		if (c->state == CONN_FOLLOW)
 			ctl_send(c, json_pack("{s:b,s:s}", "ok", 1, "end",
@@ -866,4 +876,40 @@ control_restore_conn(struct rx_rec *r, int ok, const char *err)
 	else
 		ctl_reply_err(c, "%s", err);
 	ctl_request_done(c);
+}
+
+/* The new image: a follower of a log goes on where it was. */
+void
+control_restore_follow(struct rx_rec *r)
+{
+	struct ctl_conn *c;
+	const char *v;
+	size_t len;
+	int fd = (int)rx_getint(r, "fd", -1);
+
+	if (fd < 0 || ctl_listen_fd == -1 || (v = rx_get(r, "name", NULL)) ==
+	    NULL)
+		return;
+	rx_cloexec(fd);
+	c = conn_alloc(fd);
+	c->uid = (uid_t)rx_getint(r, "uid", -1);
+	c->pid = (pid_t)rx_getint(r, "pid", -1);
+	nconns++;
+	snprintf(c->follow, sizeof c->follow, "%s", v);
+	c->follow_conf = NULL;		/* look it up at the first line */
+	c->dropped = (uint64_t)rx_getint(r, "dropped", 0);
+	c->state = CONN_FOLLOW;
+	ctl_nfollowers++;
+	if ((v = rx_get(r, "out", &len)) != NULL && len > 0) {
+		obuf_reserve(&c->out, len);
+		memcpy(c->out.data + c->out.len, v, len);
+		c->out.len += len;
+		c->wprog_ms = now_ms();
+	}
+	event_add(c->rev, NULL);
+	ctl_flush(c);
+	if (!c->dead && obuf_pending(&c->out) > 0)
+		ctl_want_write(c);
+	else if (!c->dead)
+		conn_arm(c);
 }

@@ -443,6 +443,9 @@ rx_restore(struct rx_state *st)
 	notify_watchdog_ping();
 	log_info("vigild %s re-executed: %zu service(s) restored from %s",
 	    PACKAGE_VERSION, nsvc, vd.conf_path);
+	for (i = 0; i < st->n; i++)
+		if (strcmp(st->recs[i].type, "follow") == 0)
+			control_restore_follow(&st->recs[i]);
 	if ((r = rx_find(st, "conn")) != NULL)
 		control_restore_conn(r, 1, NULL);
 	for (i = 0; i < st->n; i++)

@@ -97,6 +97,7 @@ void	control_save(FILE *, unsigned long long keep);
 void	control_part(unsigned long long keep);
 void	control_restore(struct rx_rec *);	/* "ctl" */
 void	control_restore_conn(struct rx_rec *, int ok, const char *err);
+void	control_restore_follow(struct rx_rec *);	/* "follow" */
 void	pidfile_save(FILE *);
 void	pidfile_restore(struct rx_rec *);	/* "pid" */
 /* The old image: fd is named in the state and must cross the exec. */

@@ -16,7 +16,7 @@ if ! command -v python3 >/dev/null 2>&1; then
 	echo "1..0 # SKIP no python3 to read --json status"
 	exit 0
 fi
-plan 77
+plan 80
 
 ctl()	{ "$VIGILCTL" -s "$SOCK" "$@"; }
 # rx: vigilctl reexec, bounded (a hung re-exec must not hang the suite);
@@ -296,6 +296,11 @@ more_than() { [ "$(nseq)" -gt "$1" ]; }
 flowing() { more_than "$1" || dead "$vpid"; }
 wait_for 10 is_state steady running
 wait_for 20 flowing 2000
+# A follower of seq's log: it crosses the re-execs too.
+"$VIGILCTL" -s "$SOCK" log -n 1 -f seq >"$T/follow" 2>"$T/follow.err" &
+fpid=$!
+track "$fpid"
+wait_for 10 test -s "$T/follow"
 sp=$(spid steady) qp=$(spid seq)
 fds0=$(nfds "$vpid")
 n_first=$(nseq)
@@ -352,7 +357,28 @@ check "  the stream ran across the re-execs ($n_first < $n_last < ${res%% *})" \
     eval '[ "$n_first" -gt 0 ] && [ "$res" -gt "$n_last" ] 2>/dev/null'
 check "no descriptor leaked over five re-execs ($fds0 -> $(nfds "$vpid"))" \
     wait_for 5 eval 'alive "$vpid" && [ "$(nfds "$vpid")" -le "$fds0" ]'
+# follow_order: the follower's lines are numbers going up (a slow follower
+# may miss some, and is told), then "end N"; prints the count or the fault.
+follow_order() {
+	awk '
+	bad != "" { next }
+	/^end / { if (end) bad = "two end lines"; end = 1; next }
+	end { bad = "after the end: " $0; next }
+	$0 !~ /^[0-9]+$/ { bad = "not a number: " $0; next }
+	$0 + 0 <= p { bad = $0 " after " p; next }
+	{ p = $0 + 0; n++ }
+	END { if (bad == "" && !end) bad = "no end line after " p
+	      if (bad != "") { print bad; exit 1 } print n }' "$T/follow"
+}
+check "log -f followed seq across the five re-execs, to its end line" \
+    wait_for 10 eval 'alive "$fpid" && grep -q "^end " "$T/follow"'
+check "  its lines in order, none twice ($(follow_order))" follow_order
 vstop "stream"
+wait_for 10 dead "$fpid"
+wait "$fpid"
+rc=$?
+check "  and it ends with vigild, exit 0 ($rc: $(head -n 1 "$T/follow.err"))" \
+    [ "$rc" = 0 ]
 
 # ---- a failed exec, then an upgrade ---------------------------------------------
 # The binary vigild runs from is a copy we can break and replace. $VIGILD
