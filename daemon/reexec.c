@@ -123,6 +123,27 @@ rx_find(struct rx_state *st, const char *type)
 }
 
 /*
+ * Send signo (0: only look) to the group of every service the state
+ * names; the number of groups that exist.
+ */
+static size_t
+rx_signal_groups(struct rx_state *st, int signo)
+{
+	struct rx_rec *r;
+	size_t i, n = 0;
+	pid_t pid;
+
+	for (i = 0; st != NULL && i < st->n; i++) {
+		r = &st->recs[i];
+		if (strcmp(r->type, "svc") == 0 &&
+		    (pid = (pid_t)rx_getint(r, "pid", 0)) > 1 &&
+		    kill(-pid, signo) == 0)
+			n++;
+	}
+	return n;
+}
+
+/*
  * The state could not be restored: nobody would supervise the children it
  * names. Stop their groups (SIGTERM, then SIGKILL) and exit 1.
  */
@@ -134,37 +155,19 @@ rx_abandon(struct rx_state *st, const char *why)
 	const char *path;
 	int64_t end;
 	size_t i;
-	pid_t pid;
 
 	log_warnx("re-exec: cannot restore the state: %s; stopping every "
 	    "service and exiting", why);
-	for (i = 0; st != NULL && i < st->n; i++) {
-		r = &st->recs[i];
-		if (strcmp(r->type, "svc") == 0 &&
-		    (pid = (pid_t)rx_getint(r, "pid", 0)) > 1)
-			(void)kill(-pid, SIGTERM);
-	}
+	rx_signal_groups(st, SIGTERM);
 	end = now_ms() + RX_ABANDON_MS;
-	while (now_ms() < end) {
+	do {
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;
-		for (i = 0; st != NULL && i < st->n; i++) {
-			r = &st->recs[i];
-			if (strcmp(r->type, "svc") == 0 &&
-			    (pid = (pid_t)rx_getint(r, "pid", 0)) > 1 &&
-			    kill(-pid, 0) == 0)
-				break;
-		}
-		if (st == NULL || i == st->n)
+		if (rx_signal_groups(st, 0) == 0)
 			break;
 		nanosleep(&tick, NULL);
-	}
-	for (i = 0; st != NULL && i < st->n; i++) {
-		r = &st->recs[i];
-		if (strcmp(r->type, "svc") == 0 &&
-		    (pid = (pid_t)rx_getint(r, "pid", 0)) > 1)
-			(void)kill(-pid, SIGKILL);
-	}
+	} while (now_ms() < end);
+	rx_signal_groups(st, SIGKILL);
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
 	/* What the old image would have removed at its exit. */
@@ -448,8 +451,6 @@ rx_restore(struct rx_state *st)
 			control_restore_follow(&st->recs[i]);
 	if ((r = rx_find(st, "conn")) != NULL)
 		control_restore_conn(r, 1, NULL);
-	for (i = 0; i < st->n; i++)
-		memset(&st->recs[i], 0, sizeof st->recs[i]);
 	rx_free(st);
 }
 
@@ -526,7 +527,6 @@ save_head(FILE *f)
 	rx_begin(f, "vd");
 	rx_str(f, "conf_path", vd.conf_path);
 	rx_str(f, "runtime_dir", vd.runtime_dir);
-	rx_int(f, "level", log_getlevel());
 	rx_int(f, "foreground", vd.foreground);
 	rx_finish(f);
 	rx_begin(f, "conf");
@@ -613,11 +613,13 @@ fail:
 	return -1;
 }
 
-/* An environment with ours added, for execve(); static storage is fine. */
+/*
+ * Our environment without RX_ENV and RX_CHECK_ENV, plus var (which must
+ * outlive the array); the array is the caller's to free, not the strings.
+ */
 static char **
-exec_env(int fd)
+env_with(char *var)
 {
-	static char var[64];
 	char **env;
 	size_t n = 0, i, j = 0;
 
@@ -625,9 +627,10 @@ exec_env(int fd)
 		n++;
 	env = xreallocarray(NULL, n + 2, sizeof *env);
 	for (i = 0; i < n; i++)
-		if (strncmp(environ[i], RX_ENV "=", sizeof RX_ENV) != 0)
+		if (strncmp(environ[i], RX_ENV "=", sizeof RX_ENV) != 0 &&
+		    strncmp(environ[i], RX_CHECK_ENV "=",
+		    sizeof RX_CHECK_ENV) != 0)
 			env[j++] = environ[i];
-	snprintf(var, sizeof var, RX_ENV "=%d", fd);
 	env[j++] = var;
 	env[j] = NULL;
 	return env;
@@ -679,10 +682,23 @@ signals_pend(int pend)
 	return 1;
 }
 
+/* Not going: the signal mask, the writers and the checks as they were. */
+static void
+go_undo(const sigset_t *old, int checks, const char *err)
+{
+	pthread_sigmask(SIG_SETMASK, old, NULL);
+	output_thaw();
+	if (checks)
+		check_stop_all();
+	reexec_fail(err);
+}
+
 /* The writers are idle: do it, from the loop. */
 static void
 go_cb(evutil_socket_t fd, short what, void *arg)
 {
+	static char var[64];
+	char err[PATH_MAX + 128];
 	sigset_t all, old;
 	char **env;
 	int sfd, e, kq;
@@ -697,9 +713,7 @@ go_cb(evutil_socket_t fd, short what, void *arg)
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	drain_signals();
 	if (vd.shutting_down || reload_busy() || reload_parsing()) {
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		output_thaw();
-		reexec_fail(vd.shutting_down ? "vigild is shutting down" :
+		go_undo(&old, 0, vd.shutting_down ? "vigild is shutting down" :
 		    "a reload began");
 		return;
 	}
@@ -709,15 +723,13 @@ go_cb(evutil_socket_t fd, short what, void *arg)
 		e = errno;
 		if (sfd != -1)
 			close(sfd);
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		output_thaw();
-		check_stop_all();
-		reexec_fail(strerror(e));
+		go_undo(&old, 1, strerror(e));
 		return;
 	}
 	rx_keep_fd(sfd);
 	rx_kept_cloexec(0);
-	env = exec_env(sfd);
+	snprintf(var, sizeof var, RX_ENV "=%d", sfd);
+	env = env_with(var);
 	log_info("re-executing %s", vd.self_path);
 	control_part(req_conn);
 	notify_watchdog_ping();
@@ -730,16 +742,9 @@ go_cb(evutil_socket_t fd, short what, void *arg)
 	rx_kept_cloexec(1);
 	close(sfd);
 	rx_kept_reset();
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	output_thaw();
-	check_stop_all();
-	{
-		char err[PATH_MAX + 128];
-
-		snprintf(err, sizeof err, "cannot execute %s: %s",
-		    vd.self_path, strerror(e));
-		reexec_fail(err);
-	}
+	snprintf(err, sizeof err, "cannot execute %s: %s", vd.self_path,
+	    strerror(e));
+	go_undo(&old, 1, err);
 }
 
 static void
@@ -784,8 +789,7 @@ probe_start(char *err, size_t errlen)
 	struct vigil_spawnattr *a = NULL;
 	static char flag[] = "-V";
 	static char var[] = RX_CHECK_ENV "=3";
-	char *argv[3], **env = NULL;
-	size_t n = 0, i, j = 0;
+	char *argv[3], **env;
 	int sfd, ep[2] = { -1, -1 }, e;
 
 	argv[0] = vd.self_path;
@@ -797,16 +801,7 @@ probe_start(char *err, size_t errlen)
 		    strerror(e));
 		return -1;
 	}
-	while (environ[n] != NULL)
-		n++;
-	env = xreallocarray(NULL, n + 2, sizeof *env);
-	for (i = 0; i < n; i++)
-		if (strncmp(environ[i], RX_CHECK_ENV "=",
-		    sizeof RX_CHECK_ENV) != 0 &&
-		    strncmp(environ[i], RX_ENV "=", sizeof RX_ENV) != 0)
-			env[j++] = environ[i];
-	env[j++] = var;
-	env[j] = NULL;
+	env = env_with(var);
 #ifdef HAVE_PIPE2
 	if (pipe2(ep, O_CLOEXEC | O_NONBLOCK) == -1)
 		ep[0] = ep[1] = -1;
