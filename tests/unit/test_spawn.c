@@ -871,6 +871,8 @@ user(int flags)
 	char want[64], got[256], *rep;
 	char dir[] = "/tmp/vigil-probe-XXXXXX", path[PATH_MAX];
 	char *argv[] = { path, arg("report"), NULL };
+	char **env;
+	size_t n = 0, i, j = 0;
 
 	if (geteuid() != 0)
 		tap_skip("needs root to switch users");
@@ -882,8 +884,20 @@ user(int flags)
 	groups[0] = gr->gr_gid;
 	groups[1] = 4242;
 	probe_copy(dir, path, sizeof path);
+	/*
+	 * Without TSAN_OPTIONS: its suppressions file may lie where nobody
+	 * cannot read it, and ThreadSanitizer then exits 66 at start.
+	 */
+	while (environ[n] != NULL)
+		n++;
+	CHECK((env = calloc(n + 1, sizeof *env)) != NULL);
+	for (i = 0; i < n; i++)
+		if (strncmp(environ[i], "TSAN_OPTIONS=", 13) != 0)
+			env[j++] = environ[i];
 	a = probe_attr(flags, "report", NULL);
 	CHECK_OK(vigil_spawnattr_set_argv(a, argv));
+	CHECK_OK(vigil_spawnattr_set_env(a, env));
+	free(env);
 	CHECK_OK(vigil_spawnattr_set_user(a, pw->pw_uid, gr->gr_gid, groups,
 	    2));
 	rep = report_pipe(a, NULL);
